@@ -1,0 +1,152 @@
+"""The contract every training loss follows.
+
+A loss maps targets ``y`` and raw predictions ``raw`` (decision values) to
+per-sample losses. Two families share one contract:
+
+* binary losses (``multiclass = False``) act elementwise: ``y`` holds 0/1
+  floats with the shape of ``raw``, either ``(n_samples,)`` for a two-class
+  problem or ``(n_samples, n_classes)`` for one-vs-rest, where the loss of a
+  sample is the sum over its columns;
+* multiclass losses (``multiclass = True``) take ``raw`` of shape
+  ``(n_samples, n_classes)`` and ``y`` as one-hot (or soft) targets of the
+  same shape.
+
+Every method is written against the array namespace of its inputs, so the
+same loss runs on NumPy, PyTorch or CuPy arrays.
+"""
+
+from sklearn.base import BaseEstimator
+
+
+class Loss(BaseEstimator):
+    """Base class of all training losses.
+
+    Subclasses implement :meth:`loss` and :meth:`gradient` (and, for speed,
+    :meth:`loss_gradient`), set the capability flags below, and take their
+    hyperparameters as keyword arguments of ``__init__`` stored unchanged, as
+    scikit-learn estimators do; ``get_params`` and ``set_params`` then work,
+    so ``loss__gamma`` can be tuned in a grid search.
+
+    Attributes
+    ----------
+    multiclass : bool
+        True when the loss is natively multiclass (``raw`` has one column per
+        class and the loss couples them). Binary losses run one-vs-rest on
+        problems with three or more classes.
+    is_convex : bool
+        True when the loss is convex in ``raw``.
+    smoothness : float or None
+        An upper bound on the second derivative of the loss with respect to
+        ``raw`` (the largest eigenvalue of its Hessian for multiclass losses),
+        or None when the loss is not smooth. Solvers use it to pick safe
+        step sizes.
+    has_proba : bool
+        True when :meth:`predict_proba` maps raw predictions to
+        probabilities; the estimator exposes ``predict_proba`` only then.
+    multinomial : str or None
+        For binary losses, the registry name of the multiclass loss that
+        generalises it (``"softmax_cross_entropy"`` for log loss); used when
+        ``multi_class`` asks for a multinomial fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss import Loss
+    >>> class SquaredMargin(Loss):
+    ...     smoothness = 2.0
+    ...     def loss(self, y, raw):
+    ...         return (1 - (2 * y - 1) * raw) ** 2
+    ...     def gradient(self, y, raw):
+    ...         s = 2 * y - 1
+    ...         return -2 * s * (1 - s * raw)
+    >>> SquaredMargin().loss(np.array([1.0, 0.0]), np.array([0.5, 0.5]))
+    array([0.25, 2.25])
+    """
+
+    multiclass = False
+    is_convex = True
+    smoothness = None
+    has_proba = False
+    multinomial = None
+
+    def loss(self, y, raw):
+        """Per-sample loss.
+
+        Parameters
+        ----------
+        y : array of shape (n_samples,) or (n_samples, n_classes)
+            Targets: 0/1 floats for binary losses, one-hot rows for
+            multiclass losses.
+        raw : array of the same shape as ``y``
+            Raw predictions (decision values).
+
+        Returns
+        -------
+        loss : array
+            Binary losses return the elementwise loss (shape of ``raw``);
+            multiclass losses return shape (n_samples,).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement loss(y, raw); see the "
+            "contract in skloss.Loss."
+        )
+
+    def gradient(self, y, raw):
+        """Derivative of the loss with respect to ``raw``.
+
+        Parameters
+        ----------
+        y : array of shape (n_samples,) or (n_samples, n_classes)
+            Targets, as in :meth:`loss`.
+        raw : array of the same shape as ``y``
+            Raw predictions.
+
+        Returns
+        -------
+        gradient : array of the shape of ``raw``
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement gradient(y, raw); see the "
+            "contract in skloss.Loss."
+        )
+
+    def loss_gradient(self, y, raw):
+        """Loss and gradient in one pass.
+
+        The default calls :meth:`loss` and :meth:`gradient`; built-in losses
+        override it to share the work.
+
+        Parameters
+        ----------
+        y : array of shape (n_samples,) or (n_samples, n_classes)
+            Targets, as in :meth:`loss`.
+        raw : array of the same shape as ``y``
+            Raw predictions.
+
+        Returns
+        -------
+        loss : array
+            As returned by :meth:`loss`.
+        gradient : array of the shape of ``raw``
+            As returned by :meth:`gradient`.
+        """
+        return self.loss(y, raw), self.gradient(y, raw)
+
+    def predict_proba(self, raw):
+        """Probabilities from raw predictions (only where ``has_proba``).
+
+        Parameters
+        ----------
+        raw : array of shape (n_samples,) or (n_samples, n_classes)
+            Raw predictions.
+
+        Returns
+        -------
+        proba : array of the shape of ``raw``
+            Binary losses return the probability of the positive class for
+            each entry; multiclass losses return rows that sum to one.
+        """
+        raise AttributeError(
+            f"The loss {type(self).__name__} has no probability link; use "
+            "decision_function, or a loss such as 'log_loss'."
+        )

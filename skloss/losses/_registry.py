@@ -1,0 +1,244 @@
+"""The registry of training losses: names (and aliases) to Loss classes."""
+
+import inspect
+import threading
+
+from ._base import Loss
+
+_LOCK = threading.RLock()
+# name or alias -> canonical name; canonical name -> (class, aliases)
+_NAMES = {}
+_ENTRIES = {}
+
+
+def register_loss(name, loss=None, *, aliases=(), overwrite=False):
+    """Register a loss class under a name (and aliases).
+
+    Works as a plain call, ``register_loss("mine", MyLoss)``, or as a class
+    decorator, ``@register_loss("mine")``.
+
+    Parameters
+    ----------
+    name : str
+        The name users pass as ``GDLogisticClassifier(loss=name)``.
+    loss : type, default=None
+        A subclass of :class:`~skloss.Loss`. When None, returns a decorator.
+    aliases : sequence of str, default=()
+        Other names for the same loss.
+    overwrite : bool, default=False
+        Whether to replace a loss already registered under one of the names.
+
+    Returns
+    -------
+    loss or decorator
+        The registered class (plain call) or a decorator that registers it.
+
+    Raises
+    ------
+    ValueError
+        When a name is already taken and ``overwrite`` is False.
+    TypeError
+        When ``loss`` is not a subclass of :class:`~skloss.Loss`.
+
+    Examples
+    --------
+    >>> from skloss import Loss, register_loss, get_loss
+    >>> @register_loss("doc_example_loss", overwrite=True)
+    ... class DocExampleLoss(Loss):
+    ...     def loss(self, y, raw):
+    ...         return (raw - y) ** 2
+    ...     def gradient(self, y, raw):
+    ...         return 2 * (raw - y)
+    >>> get_loss("doc_example_loss")
+    DocExampleLoss()
+    """
+    if loss is None:
+        return lambda cls: register_loss(
+            name, cls, aliases=aliases, overwrite=overwrite
+        )
+    if not (inspect.isclass(loss) and issubclass(loss, Loss)):
+        raise TypeError(
+            f"register_loss({name!r}, ...) expects a subclass of skloss.Loss, "
+            f"got {loss!r}. Derive your loss from skloss.Loss."
+        )
+    names = [name, *aliases]
+    for n in names:
+        if not isinstance(n, str) or not n:
+            raise TypeError(f"Loss names must be non-empty strings, got {n!r}.")
+    with _LOCK:
+        taken = [n for n in names if n in _NAMES]
+        if taken and not overwrite:
+            owners = sorted({_NAMES[n] for n in taken})
+            raise ValueError(
+                f"The loss name(s) {taken} are already registered (to "
+                f"{owners}). Choose another name, or pass overwrite=True to "
+                "replace the registered loss."
+            )
+        for n in taken:
+            _unregister_name(n)
+        _ENTRIES[name] = (loss, tuple(aliases))
+        for n in names:
+            _NAMES[n] = name
+    return loss
+
+
+def _unregister_name(n):
+    canonical = _NAMES.pop(n)
+    cls, aliases = _ENTRIES[canonical]
+    remaining = [a for a in (canonical, *aliases) if a in _NAMES]
+    if not remaining:
+        del _ENTRIES[canonical]
+    elif n == canonical:
+        del _ENTRIES[canonical]
+        new = remaining[0]
+        _ENTRIES[new] = (cls, tuple(remaining[1:]))
+        for a in remaining:
+            _NAMES[a] = new
+    else:
+        _ENTRIES[canonical] = (cls, tuple(a for a in aliases if a != n))
+
+
+def unregister_loss(name):
+    """Remove a loss and all its aliases from the registry.
+
+    Parameters
+    ----------
+    name : str
+        Any registered name or alias of the loss.
+
+    Examples
+    --------
+    >>> from skloss import Loss, register_loss, unregister_loss
+    >>> _ = register_loss("temporary", type("T", (Loss,), {}), overwrite=True)
+    >>> unregister_loss("temporary")
+    """
+    with _LOCK:
+        canonical = _resolve(name)
+        _, aliases = _ENTRIES.pop(canonical)
+        for n in (canonical, *aliases):
+            _NAMES.pop(n, None)
+
+
+def _resolve(name):
+    try:
+        return _NAMES[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"Unknown loss {name!r}. Available losses: "
+            f"{sorted(_NAMES)}. Register your own with "
+            "skloss.register_loss(name, LossClass)."
+        ) from None
+
+
+def get_loss_class(name):
+    """The class registered under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A registered name or alias.
+
+    Returns
+    -------
+    cls : type
+        The registered subclass of :class:`~skloss.Loss`.
+
+    Examples
+    --------
+    >>> from skloss.losses import get_loss_class
+    >>> get_loss_class("bce").__name__
+    'LogLoss'
+    """
+    with _LOCK:
+        return _ENTRIES[_resolve(name)][0]
+
+
+def get_loss(name, **params):
+    """A new instance of the loss registered under ``name``.
+
+    Parameters
+    ----------
+    name : str or Loss
+        A registered name or alias; a Loss instance is returned unchanged
+        (with ``params`` set on it).
+    **params : dict
+        Hyperparameters passed to the loss's constructor.
+
+    Returns
+    -------
+    loss : Loss
+
+    Raises
+    ------
+    ValueError
+        When the name is unknown; the message lists the available names.
+
+    Examples
+    --------
+    >>> from skloss import get_loss
+    >>> get_loss("log_loss")
+    LogLoss()
+    """
+    if isinstance(name, Loss):
+        return name.set_params(**params) if params else name
+    cls = get_loss_class(name)
+    return cls(**params)
+
+
+def canonical_name(name):
+    """The canonical registry name of a name or alias.
+
+    Parameters
+    ----------
+    name : str
+        A registered name or alias.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from skloss.losses import canonical_name
+    >>> canonical_name("bce")
+    'log_loss'
+    """
+    with _LOCK:
+        return _resolve(name)
+
+
+def available_losses():
+    """The registered losses and what each can do.
+
+    Returns
+    -------
+    losses : dict
+        Maps each canonical name to a dict with keys ``aliases``,
+        ``convex``, ``smooth``, ``probabilistic``, ``multiclass`` and
+        ``class``.
+
+    Examples
+    --------
+    >>> from skloss import available_losses
+    >>> info = available_losses()["log_loss"]
+    >>> info["convex"], info["smooth"], info["probabilistic"]
+    (True, True, True)
+    """
+    with _LOCK:
+        entries = dict(_ENTRIES)
+    out = {}
+    for name in sorted(entries):
+        cls, aliases = entries[name]
+        try:
+            inst = cls()
+        except TypeError:
+            inst = cls
+        out[name] = {
+            "aliases": aliases,
+            "convex": bool(inst.is_convex),
+            "smooth": inst.smoothness is not None,
+            "probabilistic": bool(inst.has_proba),
+            "multiclass": bool(inst.multiclass),
+            "class": cls,
+        }
+    return out

@@ -1,0 +1,186 @@
+"""The solver contract: minimise a LinearObjective, reporting every epoch."""
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from .._exceptions import DivergenceError
+
+# A cost this many times the initial cost (plus one) counts as divergence.
+_RUNAWAY_FACTOR = 1e4
+
+
+@dataclass
+class OptimizeResult:
+    """What a solver returns.
+
+    Attributes
+    ----------
+    theta : array of shape (n_features + 1, n_outputs)
+        The final parameters.
+    n_iter : int
+        Epochs run.
+    loss_curve : list of float
+        The cost after each epoch.
+    step_sizes : list of float
+        The step size used in each epoch.
+    converged : bool
+        Whether a stopping criterion was met before ``max_iter``.
+    stopped_by_callback : bool
+        Whether a callback asked to stop.
+    """
+
+    theta: object
+    n_iter: int = 0
+    loss_curve: list = field(default_factory=list)
+    step_sizes: list = field(default_factory=list)
+    converged: bool = False
+    stopped_by_callback: bool = False
+
+
+class Solver:
+    """Base class of solvers.
+
+    A solver lists the objective methods it needs in ``requires``; a
+    missing one is a readable error. Subclasses implement :meth:`_run`, a
+    generator yielding ``(theta, cost, step)`` once per epoch; the base class
+    owns stopping, divergence detection, verbosity and callbacks, so every
+    solver behaves alike.
+
+    Parameters
+    ----------
+    max_iter : int
+        Maximum number of epochs.
+    tol : float or None
+        Stop when the cost has not improved by ``tol`` for
+        ``n_iter_no_change`` consecutive epochs (None disables it).
+    n_iter_no_change : int
+        See ``tol``.
+    verbose : int
+        Print one line per epoch when positive.
+    """
+
+    requires = ("smooth_value_gradient", "value")
+    # Whether "no improvement for n_iter_no_change epochs" ends training;
+    # non-monotone methods (Barzilai-Borwein) rely on their own test instead.
+    stop_on_plateau = True
+
+    def __init__(self, *, max_iter=1000, tol=1e-6, n_iter_no_change=5, verbose=0):
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.verbose = verbose
+
+    def _check_objective(self, objective):
+        missing = [m for m in self.requires if not hasattr(objective, m)]
+        if missing:
+            raise TypeError(
+                f"{type(self).__name__} needs the objective methods {missing}, "
+                f"which {type(objective).__name__} lacks."
+            )
+
+    def _run(self, objective, theta):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _converged(self, objective, theta, cost, step):
+        """Solver-specific convergence test (e.g. a small gradient)."""
+        return False
+
+    def minimize(self, objective, theta0, *, callback=None):
+        """Minimise ``objective`` from ``theta0``.
+
+        Parameters
+        ----------
+        objective : LinearObjective
+            The cost to minimise.
+        theta0 : array of shape (n_features + 1, n_outputs)
+            The starting point (not modified).
+        callback : callable, default=None
+            Called as ``callback(epoch, theta, cost, step)`` after each
+            epoch; returning True stops training.
+
+        Returns
+        -------
+        OptimizeResult
+
+        Raises
+        ------
+        DivergenceError
+            When the cost becomes non-finite or grows without bound.
+        """
+        self._check_objective(objective)
+        result = OptimizeResult(theta=theta0)
+        cost0 = objective.value(theta0)
+        if not math.isfinite(cost0):
+            raise DivergenceError(
+                f"The initial cost is {cost0}: the loss is not finite at the "
+                "starting weights. Check the data for huge values and the "
+                "loss for overflow.",
+                epoch=0,
+            )
+        best = cost0
+        no_improve = 0
+        start = time.perf_counter()
+        for epoch, (theta, cost, step) in enumerate(
+            self._run(objective, theta0), start=1
+        ):
+            self._check_divergence(objective, epoch, cost, cost0, step)
+            result.theta = theta
+            result.n_iter = epoch
+            result.loss_curve.append(cost)
+            result.step_sizes.append(step)
+            if self.verbose:
+                print(
+                    f"-- Epoch {epoch}, cost: {cost:.8g}, step: {step:.4g}, "
+                    f"time: {time.perf_counter() - start:.3f}s"
+                )
+            if callback is not None and callback(epoch, theta, cost, step):
+                result.stopped_by_callback = True
+                break
+            if self._converged(objective, theta, cost, step):
+                result.converged = True
+                break
+            if self.tol is not None and self.stop_on_plateau:
+                if cost > best - self.tol:
+                    no_improve += 1
+                else:
+                    no_improve = 0
+                if no_improve >= self.n_iter_no_change:
+                    if cost > cost0:
+                        # A plateau above the starting cost is oscillation:
+                        # the step is too large for this data.
+                        self._raise_divergence(objective, epoch, cost, cost0, step)
+                    result.converged = True
+                    break
+            best = min(best, cost)
+            if epoch >= self.max_iter:
+                break
+        return result
+
+    def _check_divergence(self, objective, epoch, cost, cost0, step):
+        if math.isfinite(cost) and cost <= _RUNAWAY_FACTOR * (abs(cost0) + 1.0):
+            return
+        self._raise_divergence(objective, epoch, cost, cost0, step)
+
+    def _raise_divergence(self, objective, epoch, cost, cost0, step):
+        safe = objective.safe_step()
+        advice = (
+            f"A step size of at most {safe:.3g} is safe for this data, or use "
+            "learning_rate='auto'."
+            if safe is not None
+            else "Lower the learning rate, or use learning_rate='auto'."
+        )
+        if not math.isfinite(cost):
+            what = "is not finite"
+        elif cost <= _RUNAWAY_FACTOR * (abs(cost0) + 1.0):
+            what = "rose above its starting value and stopped improving"
+        else:
+            what = "grew without bound"
+        raise DivergenceError(
+            f"Training diverged at epoch {epoch}: the cost {what} "
+            f"({cost:.4g}, from {cost0:.4g} at the start) with learning rate "
+            f"{step:.4g}. {advice} The model was left as it was before fit.",
+            epoch=epoch,
+            learning_rate=step,
+            safe_learning_rate=safe,
+        )
