@@ -113,7 +113,7 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
         was used).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit, when X had string column
         names.
 
