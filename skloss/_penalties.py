@@ -1,4 +1,4 @@
-"""Penalties on the coefficients (never on the intercept).
+r"""Penalties on the coefficients (never on the intercept).
 
 Each penalty splits into a smooth part, handled by gradients, and an L1 part,
 handled by its proximal operator (soft thresholding), so proximal solvers

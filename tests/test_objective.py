@@ -1,0 +1,108 @@
+"""The objective's value and gradient against independent references."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from skloss._objective import LinearObjective
+from skloss._penalties import make_penalty
+from skloss.losses import LogLoss, SoftmaxCrossEntropy
+
+
+def _problem(rng, n_outputs, sparse):
+    X = rng.normal(size=(30, 4)) + 2.0  # uncentred, so centring matters
+    if sparse:
+        X[X < 2.0] = 0.0
+        X = sp.csr_matrix(X)
+    labels = rng.integers(0, max(n_outputs, 2), size=30)
+    if n_outputs == 1:
+        y = (labels == 1).astype(float)
+    else:
+        y = np.eye(n_outputs)[labels]
+    sw = rng.uniform(0.1, 3.0, size=30)
+    return X, y, sw
+
+
+def _reference_cost(loss, X, y, sw, theta, l2, fit_intercept):
+    """The cost written out directly on the model parameters."""
+    X = X.toarray() if sp.issparse(X) else X
+    W, b = theta[:-1], theta[-1] if fit_intercept else 0.0 * theta[-1]
+    raw = X @ W + b
+    if y.ndim == 1:
+        raw = raw[:, 0]
+    per_sample = loss.loss(y, raw)
+    if per_sample.ndim == 2:
+        per_sample = per_sample.sum(axis=1)
+    return np.sum(sw * per_sample) / np.sum(sw) + 0.5 * l2 * np.sum(W * W)
+
+
+@pytest.mark.parametrize(
+    "loss, n_outputs",
+    [(LogLoss(), 1), (LogLoss(), 3), (SoftmaxCrossEntropy(), 3)],
+)
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [True, False])
+def test_gradient_matches_finite_differences(
+    loss, n_outputs, sparse, fit_intercept, weighted, rng
+):
+    X, y, sw = _problem(rng, n_outputs, sparse)
+    l2 = 0.3
+    obj = LinearObjective(
+        loss, X, y, sample_weight=sw if weighted else None,
+        penalty=make_penalty("l2", l2), fit_intercept=fit_intercept,
+    )
+    weights = sw if weighted else np.ones_like(sw)
+    model = rng.normal(size=(X.shape[1] + 1, n_outputs))
+    if not fit_intercept:
+        model[-1] = 0.0
+    theta = obj.from_model(model)
+
+    # The value equals the cost written out on the model parameters.
+    ref = _reference_cost(loss, X, y, weights, model, l2, fit_intercept)
+    value, grad = obj.smooth_value_gradient(theta)
+    np.testing.assert_allclose(value, ref, rtol=1e-12)
+
+    # The gradient equals central finite differences of the value.
+    eps = 1e-6
+    numeric = np.zeros_like(theta)
+    for idx in np.ndindex(theta.shape):
+        step = np.zeros_like(theta)
+        step[idx] = eps
+        numeric[idx] = (obj.value(theta + step) - obj.value(theta - step)) / (2 * eps)
+    if not fit_intercept:
+        numeric[-1] = 0.0
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_centring_round_trip(rng):
+    X, y, _ = _problem(rng, 3, sparse=False)
+    obj = LinearObjective(LogLoss(), X, y)
+    model = rng.normal(size=(5, 3))
+    np.testing.assert_allclose(obj.to_model(obj.from_model(model)), model)
+    # The centred parametrisation gives the same decision values.
+    direct = X @ model[:-1] + model[-1]
+    np.testing.assert_allclose(obj.raw(obj.from_model(model)), direct)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_smoothness_bounds_the_curvature(sparse, rng):
+    X, y, sw = _problem(rng, 1, sparse)
+    obj = LinearObjective(LogLoss(), X, y, sample_weight=sw,
+                          penalty=make_penalty("l2", 0.1))
+    L = obj.smoothness()
+    Xd = X.toarray() if sparse else X
+    Xc = np.column_stack([Xd - obj.mean, np.ones(Xd.shape[0])])
+    # The largest curvature of the cost: 1/4 * lambda_max(Xc' S Xc) + l2.
+    H = 0.25 * (Xc.T * (sw / sw.sum())) @ Xc
+    H[:-1, :-1] += 0.1 * np.eye(X.shape[1])
+    assert np.linalg.eigvalsh(H).max() <= L * (1 + 1e-12)
+
+
+def test_prox_soft_thresholds_coefficients_only(rng):
+    X, y, _ = _problem(rng, 1, sparse=False)
+    obj = LinearObjective(LogLoss(), X, y, penalty=make_penalty("l1", 1.0))
+    theta = np.array([[0.5], [-2.0], [0.05], [1.5], [3.0]])
+    out = obj.prox(theta, 0.1)
+    np.testing.assert_allclose(out[:-1, 0], [0.4, -1.9, 0.0, 1.4])
+    assert out[-1, 0] == 3.0
