@@ -326,7 +326,10 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
         result.theta = objective.to_model(result.theta)
         # Only now, after training succeeded, replace the fitted state.
         self._store(result, classes, loss, mode)
-        if not (result.converged or result.stopped_by_callback):
+        # As in SGDClassifier, tol=None means "run max_iter epochs": no warning.
+        if self.tol is not None and not (
+            result.converged or result.stopped_by_callback
+        ):
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter="
                 f"{self.max_iter} epochs (last cost {result.loss_curve[-1]:.6g}). "

@@ -1,4 +1,4 @@
-"""The training objective: a loss on linear decision values plus a penalty.
+r"""The training objective: a loss on linear decision values plus a penalty.
 
 .. math::
     F(W, b) = \sum_i s_i\, \ell(y_i, x_i^\top W + b) + \alpha R(W),
