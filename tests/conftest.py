@@ -1,9 +1,17 @@
 """Shared fixtures: small standardized bundled datasets."""
 
-import numpy as np
-import pytest
-from sklearn.datasets import load_breast_cancer, load_iris
-from sklearn.preprocessing import StandardScaler
+import os
+
+# scikit-learn's array API dispatch (tests/test_array_api.py, the estimator
+# checks' array API checks) needs SciPy's own array API support, which SciPy
+# reads from the environment when it is first imported: set it before any
+# import below can import SciPy. A value set by the user wins.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.datasets import load_breast_cancer, load_iris  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,184 @@
+"""Array namespace and device helpers, in one place.
+
+skloss computes in the array namespace (``xp``) and on the device of the
+training data ``X`` when scikit-learn's ``array_api_dispatch`` is enabled
+(``sklearn.set_config(array_api_dispatch=True)``), and in NumPy otherwise.
+Everything the estimator needs to know about namespaces goes through these
+helpers, which wrap scikit-learn's private ``sklearn.utils._array_api`` so
+that a change there is absorbed here.
+
+Labels are the exception: like scikit-learn, skloss encodes them on the host
+(they may be strings), and only the integer class indices and the float
+targets travel to the device.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils._array_api import (
+    _is_numpy_namespace,
+    _max_precision_float_dtype,
+    get_namespace_and_device,
+    move_to,
+)
+
+__all__ = [
+    "float_dtypes",
+    "is_numpy",
+    "namespace_and_device",
+    "to_device",
+    "to_host",
+]
+
+
+def namespace_and_device(*arrays):
+    """The array namespace and device shared by ``arrays``.
+
+    None entries and sparse matrices are ignored. Without array API dispatch
+    (the default) the namespace is NumPy's and the device is None, whatever
+    the inputs.
+
+    Parameters
+    ----------
+    *arrays : arrays or None
+        Arrays of one namespace and device.
+
+    Returns
+    -------
+    xp : module
+        The array namespace (array_api_compat's wrapper for NumPy, PyTorch
+        and CuPy).
+    device : object or None
+        The device of the arrays (None for NumPy without dispatch).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss._array_api import is_numpy, namespace_and_device
+    >>> xp, device = namespace_and_device(np.zeros(3))
+    >>> is_numpy(xp), device
+    (True, None)
+    """
+    arrays = [a for a in arrays if a is not None and not sp.issparse(a)]
+    xp, _, device = get_namespace_and_device(*arrays)
+    return xp, device
+
+
+def is_numpy(xp):
+    """Whether ``xp`` computes with NumPy arrays (NumPy or its wrappers).
+
+    Parameters
+    ----------
+    xp : module
+        An array namespace.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss._array_api import is_numpy, namespace_and_device
+    >>> is_numpy(namespace_and_device(np.zeros(2))[0])
+    True
+    """
+    return _is_numpy_namespace(xp)
+
+
+def float_dtypes(xp, device=None):
+    """The float dtypes data may train in, highest precision first.
+
+    float64 and float32 where the device has float64, else float32 alone
+    (e.g. PyTorch's "mps" device): data of another dtype is converted to the
+    first.
+
+    Parameters
+    ----------
+    xp : module
+        An array namespace.
+    device : object, default=None
+        A device of ``xp``.
+
+    Returns
+    -------
+    list of dtypes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss._array_api import float_dtypes
+    >>> float_dtypes(np)
+    [<class 'numpy.float64'>, <class 'numpy.float32'>]
+    """
+    if _max_precision_float_dtype(xp, device) == xp.float32:
+        return [xp.float32]
+    return [xp.float64, xp.float32]
+
+
+def to_device(array, xp, device, dtype=None):
+    """``array`` in namespace ``xp`` on ``device`` (a no-op when it is there).
+
+    Transfers go through DLPack where the libraries support it, so moving
+    between, e.g., CuPy and PyTorch on one GPU does not pass through the host.
+
+    Parameters
+    ----------
+    array : array or None
+        An array of any supported namespace and device; None is returned
+        unchanged.
+    xp : module
+        The target namespace.
+    device : object or None
+        The target device.
+    dtype : dtype of ``xp``, default=None
+        When given, the result is cast to it (on the target device).
+
+    Returns
+    -------
+    array or None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss._array_api import namespace_and_device, to_device
+    >>> xp, device = namespace_and_device(np.zeros(2))
+    >>> to_device(np.arange(3), xp, device, dtype=xp.float32)
+    array([0., 1., 2.], dtype=float32)
+    """
+    if array is None:
+        return None
+    if is_numpy(xp) and not hasattr(array, "__array_namespace__"):
+        # Lists, scalars, NumPy arrays and (without dispatch) anything else:
+        # the plain NumPy path, exactly as before array API support.
+        array = np.asarray(array)
+    else:
+        array = move_to(array, xp=xp, device=device)
+    if dtype is not None and array.dtype != dtype:
+        array = xp.astype(array, dtype)
+    return array
+
+
+def to_host(array):
+    """``array`` as a NumPy array in host memory.
+
+    Used for labels only (they may be strings), as scikit-learn does; the
+    training data never takes this path.
+
+    Parameters
+    ----------
+    array : array-like
+        An array of any supported namespace and device, or a list.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> from skloss._array_api import to_host
+    >>> to_host(["a", "b"])
+    array(['a', 'b'], dtype='<U1')
+    """
+    if isinstance(array, np.ndarray) or not hasattr(array, "__array_namespace__"):
+        return np.asarray(array)
+    return move_to(array, xp=np, device="cpu")
