@@ -20,11 +20,14 @@ from sklearn.utils._array_api import (
     get_namespace_and_device,
     move_to,
 )
+from sklearn.utils._array_api import check_same_namespace as _check_same_namespace
 
 __all__ = [
+    "check_same_namespace",
     "float_dtypes",
     "is_numpy",
     "namespace_and_device",
+    "take_labels",
     "to_device",
     "to_host",
 ]
@@ -182,3 +185,74 @@ def to_host(array):
     if isinstance(array, np.ndarray) or not hasattr(array, "__array_namespace__"):
         return np.asarray(array)
     return move_to(array, xp=np, device="cpu")
+
+
+def check_same_namespace(X, estimator, method, attribute="coef_"):
+    """Raise when ``X`` is not of the namespace and device the model was fit on.
+
+    A no-op without array API dispatch. The error names the estimator and
+    the method, and says how to move the estimator (scikit-learn's
+    ``move_estimator_to``).
+
+    Parameters
+    ----------
+    X : array-like or sparse matrix
+        The data passed to ``method``.
+    estimator : estimator
+        The fitted estimator.
+    method : str
+        The name of the calling method, for the message.
+    attribute : str, default="coef_"
+        A fitted array attribute of ``estimator``.
+
+    Raises
+    ------
+    ValueError
+        When namespaces or devices differ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss import GDLogisticClassifier
+    >>> from skloss._array_api import check_same_namespace
+    >>> clf = GDLogisticClassifier().fit([[0.0], [1.0]], [0, 1])
+    >>> check_same_namespace(np.zeros((1, 1)), clf, "predict") is None
+    True
+    """
+    _check_same_namespace(X, estimator, attribute=attribute, method=method)
+
+
+def take_labels(classes, indices):
+    """The labels ``classes[indices]``, where ``indices`` live.
+
+    Class labels are kept on the host (they may be strings). Numeric and
+    boolean labels are sent to the namespace and device of ``indices`` and
+    the result stays there; other labels (strings, objects) cannot live on a
+    device, so the indices come to the host and the result is a NumPy array,
+    as in scikit-learn.
+
+    Parameters
+    ----------
+    classes : array of shape (n_classes,)
+        The class labels, on the host (or numeric labels anywhere).
+    indices : array of int of shape (n_samples,)
+        Class indices, in any namespace and on any device.
+
+    Returns
+    -------
+    labels : array of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss._array_api import take_labels
+    >>> take_labels(np.array(["no", "yes"]), np.array([1, 0, 1]))
+    array(['yes', 'no', 'yes'], dtype='<U3')
+    """
+    xp, device = namespace_and_device(indices)
+    if is_numpy(xp):
+        return to_host(classes)[np.asarray(indices)]
+    if isinstance(classes, np.ndarray) and classes.dtype.kind not in "biuf":
+        return classes[to_host(indices)]
+    # Numeric labels, on the host or (after move_estimator_to) on a device.
+    return xp.take(to_device(classes, xp, device), indices, axis=0)
