@@ -1,5 +1,6 @@
 """GDLogisticClassifier: the scikit-learn contract around the objective."""
 
+import functools
 import warnings
 from numbers import Integral, Real
 
@@ -24,11 +25,46 @@ from .optim import SOLVERS, make_solver
 
 
 def _has_proba(estimator):
-    """Whether the loss in use maps decision values to probabilities."""
+    """Whether the loss in use maps decision values to probabilities.
+
+    Raises an AttributeError naming the loss when it has no link; scikit-learn
+    chains it as the cause of "has no attribute 'predict_proba'".
+    """
     loss = getattr(estimator, "loss_", None)
     if loss is None:
         loss = estimator._resolve_base_loss()
-    return bool(loss.has_proba)
+    if not loss.has_proba:
+        raise AttributeError(
+            f"The loss {type(loss).__name__} has no probability link "
+            "(has_proba is False), so predict_proba is not available; use "
+            "decision_function, or a loss such as 'log_loss'."
+        )
+    return True
+
+
+def _keeps_state_on_error(method):
+    """Restore every attribute of the estimator when ``method`` raises.
+
+    ``validate_data(reset=True)`` sets ``n_features_in_`` and
+    ``feature_names_in_`` before the data are fully checked; a failed fit
+    (bad labels, weights, loss or divergence) must leave a previously fitted
+    model exactly as it was.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        saved = {
+            key: value.copy() if isinstance(value, (np.ndarray, list)) else value
+            for key, value in vars(self).items()
+        }
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(saved)
+            raise
+
+    return wrapper
 
 
 class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
@@ -268,6 +304,7 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
 
     # -- fit --------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
+    @_keeps_state_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit the model by gradient descent.
 
@@ -294,8 +331,16 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
             dtype=[np.float64, np.float32],
             reset=True,
         )
-        check_classification_targets(y)
-        classes, y_idx = np.unique(y, return_inverse=True)
+        try:
+            check_classification_targets(y)
+            classes, y_idx = np.unique(y, return_inverse=True)
+        except TypeError:
+            kinds = sorted({type(label).__name__ for label in y.tolist()})
+            raise ValueError(
+                f"y has a mix of label types ({', '.join(kinds)}) that cannot "
+                "be sorted; use labels of one type (all strings or all "
+                "numbers)."
+            ) from None
         if classes.shape[0] < 2:
             raise ValueError(
                 "This solver needs samples of at least 2 classes in the data, "
@@ -352,6 +397,15 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
                     f"weight, but only class(es) {present.tolist()} have one. "
                     "Give samples of at least two classes a positive weight."
                 )
+        if isinstance(self.class_weight, dict):
+            known = set(classes.tolist())
+            unknown = [label for label in self.class_weight if label not in known]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has label(s) {unknown} that are not classes "
+                    f"of y (classes: {classes.tolist()}). Use the labels of y "
+                    "as keys."
+                )
         if self.class_weight is not None:
             # Weighted class counts keep "balanced" consistent with sample
             # weights: an integer weight equals repeating the sample.
@@ -392,7 +446,8 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(
                     "warm_start=True needs the same classes and number of "
                     f"features as the previous fit (classes {self.classes_}, "
-                    f"{self.n_features_in_} features), got classes {classes}. "
+                    f"{self._theta.shape[0] - 1} features), got classes "
+                    f"{classes} and {objective.n_features} features. "
                     "Set warm_start=False to train a new model."
                 )
             return np.array(self._theta, dtype=theta.dtype, copy=True)

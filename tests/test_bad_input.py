@@ -1,0 +1,410 @@
+"""Bad input: every case raises a clear error and a fitted model survives it.
+
+Each case asserts the error type and that the message names the problem
+(a regular expression on the message). Every case that can be triggered on
+an already fitted model is run twice: on a fresh estimator, and on a fitted
+one, which must come out bit-identical (same ``coef_``, same predictions,
+same fitted attributes).
+"""
+
+import re
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import (
+    InvalidParameterError,
+    generate_invalid_param_val,
+    make_constraint,
+)
+from sklearn.utils.estimator_checks import check_param_validation
+
+from skloss import DivergenceError, GDLogisticClassifier, Loss, register_loss
+from skloss.losses import get_loss, unregister_loss
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(40, 3))
+Y = np.where(X[:, 0] + 0.5 * RNG.normal(size=40) > 0, 1, 0)
+Y3 = np.digitize(X[:, 1], [-0.5, 0.5])  # three classes
+
+
+def _with(value, where=(0, 0), base=X):
+    out = base.copy()
+    out[where] = value
+    return out
+
+
+class _SquaredHinge(Loss):
+    """A user loss without a probability link or a multinomial form."""
+
+    smoothness = 2.0
+
+    def loss(self, y, raw):
+        s = 2 * y - 1
+        return np.clip(1 - s * raw, 0, None) ** 2
+
+    def gradient(self, y, raw):
+        s = 2 * y - 1
+        return -2 * s * np.clip(1 - s * raw, 0, None)
+
+
+# --------------------------------------------------------------------------
+# Fit-time cases: (id, estimator parameters, fit arguments, error, message).
+# --------------------------------------------------------------------------
+N = X.shape[0]
+FIT_CASES = [
+    # X
+    ("X NaN dense", {}, (_with(np.nan), Y), ValueError, r"X contains NaN"),
+    ("X inf dense", {}, (_with(np.inf), Y), ValueError, r"X contains infinity"),
+    ("X -inf dense", {}, (_with(-np.inf), Y), ValueError, r"X contains infinity"),
+    ("X NaN sparse", {}, (sp.csr_matrix(_with(np.nan)), Y), ValueError,
+     r"X contains NaN"),
+    ("X inf sparse", {}, (sp.csr_matrix(_with(np.inf)), Y), ValueError,
+     r"X contains infinity"),
+    ("X None entry", {}, (np.where(X > 1.5, None, X).astype(object), Y),
+     ValueError, r"X contains NaN"),
+    ("X empty", {}, (np.empty((0, 3)), np.empty(0)), ValueError,
+     r"0 sample\(s\)"),
+    ("X no features", {}, (np.empty((N, 0)), Y), ValueError, r"0 feature\(s\)"),
+    ("X 1-D", {}, (X[:, 0], Y), ValueError, r"Expected 2D array, got 1D"),
+    ("X 3-D", {}, (X[:, :, None], Y), ValueError, r"dim 3"),
+    ("X complex", {}, (X + 1j, Y), ValueError, r"Complex data not supported"),
+    ("X strings", {}, (np.full((N, 2), "a"), Y), ValueError,
+     r"could not convert string to float"),
+    ("X ragged", {}, ([[1.0, 2.0], [3.0]] + [[1.0, 2.0]] * (N - 2), Y),
+     ValueError, r"inhomogeneous"),
+    # y
+    ("y None", {}, (X, None), ValueError, r"requires y to be passed"),
+    ("y NaN", {}, (X, np.where(np.arange(N) == 0, np.nan, Y)), ValueError,
+     r"y contains NaN"),
+    ("y inf", {}, (X, np.where(np.arange(N) == 0, np.inf, Y)), ValueError,
+     r"y contains infinity"),
+    ("y 2-D", {}, (X, np.column_stack([Y, 1 - Y])), ValueError,
+     r"y should be a 1d array"),
+    ("y too short", {}, (X, Y[:-1]), ValueError, r"inconsistent numbers of samples"),
+    ("y continuous", {}, (X, X[:, 0]), ValueError, r"Unknown label type: continuous"),
+    ("y one class", {}, (X, np.zeros(N)), ValueError, r"only one class"),
+    ("y mixed types", {}, (X, np.array(["a", 1] * (N // 2), dtype=object)),
+     ValueError, r"mix of label types"),
+    # sample_weight
+    ("sw wrong length", {}, (X, Y, np.ones(N - 1)), ValueError,
+     r"sample_weight\.shape == \(39,\), expected \(40,\)"),
+    ("sw 2-D", {}, (X, Y, np.ones((N, 2))), ValueError,
+     r"Sample weights must be 1D"),
+    ("sw NaN", {}, (X, Y, np.where(np.arange(N) == 0, np.nan, 1.0)), ValueError,
+     r"sample_weight contains NaN"),
+    ("sw inf", {}, (X, Y, np.where(np.arange(N) == 0, np.inf, 1.0)), ValueError,
+     r"sample_weight contains infinity"),
+    ("sw negative", {}, (X, Y, np.where(np.arange(N) == 0, -1.0, 1.0)),
+     ValueError, r"Negative values in data passed to `sample_weight`"),
+    ("sw all zero", {}, (X, Y, np.zeros(N)), ValueError,
+     r"at least one non-zero"),
+    ("sw one class", {}, (X, Y, (Y == 1).astype(float)), ValueError,
+     r"at least 2 classes need a positive sample weight"),
+    # class_weight
+    ("cw unknown label", {"class_weight": {0: 1.0, 1: 1.0, 5: 2.0}}, (X, Y),
+     ValueError, r"class_weight.*\[5\].*not classes"),
+    ("cw missing + unknown", {"class_weight": {0: 1.0, 7: 2.0}}, (X, Y),
+     ValueError, r"class_weight.*\[7\].*not classes"),
+    ("cw negative", {"class_weight": {0: -1.0, 1: 2.0}}, (X, Y), ValueError,
+     r"class_weight must be finite and non-negative"),
+    ("cw NaN", {"class_weight": {0: np.nan, 1: 2.0}}, (X, Y), ValueError,
+     r"class_weight must be finite and non-negative"),
+    ("cw all zero", {"class_weight": {0: 0.0, 1: 0.0}}, (X, Y), ValueError,
+     r"sum to zero"),
+    # losses and the problem form
+    ("loss unknown name", {"loss": "no_such_loss"}, (X, Y), ValueError,
+     r"Unknown loss 'no_such_loss'\. Available losses: \[.*'log_loss'"),
+    ("loss multinomial form missing",
+     {"loss": _SquaredHinge(), "multi_class": "multinomial"}, (X, Y3),
+     ValueError, r"_SquaredHinge has no multinomial form"),
+    ("loss multiclass as ovr",
+     {"loss": "softmax_cross_entropy", "multi_class": "ovr"}, (X, Y3),
+     ValueError, r"no one-vs-rest form"),
+    # training
+    ("divergence", {"learning_rate": 1e4, "penalty": None}, (100 * X, Y),
+     DivergenceError, r"Training diverged at epoch \d+.*step size of at most"),
+]
+
+
+def _fit(est, args):
+    X_, y_, *rest = args
+    sw = rest[0] if rest else None
+    return est.fit(X_, y_, sample_weight=sw)
+
+
+def _snapshot(est):
+    """Everything a fitted model holds that a failed call must not touch."""
+    state = {}
+    for key, value in vars(est).items():
+        if isinstance(value, np.ndarray):
+            state[key] = (value.dtype, value.shape, value.tobytes())
+        elif isinstance(value, list):
+            state[key] = list(value)
+        else:
+            state[key] = value
+    return state
+
+
+def _fitted_reference(**params):
+    est = GDLogisticClassifier(**params).fit(X, Y)
+    return est, _snapshot(est), est.predict(X), est.decision_function(X)
+
+
+def _assert_unchanged(est, snapshot, pred, dec):
+    after = _snapshot(est)
+    assert after.keys() == snapshot.keys()
+    for key in snapshot:
+        if key == "loss_":  # a Loss instance: compare by its parameters
+            assert type(after[key]) is type(snapshot[key])
+            assert after[key].get_params() == snapshot[key].get_params()
+            continue
+        assert after[key] == snapshot[key] or after[key] is snapshot[key], key
+    np.testing.assert_array_equal(est.predict(X), pred)
+    np.testing.assert_array_equal(est.decision_function(X), dec)
+
+
+@pytest.mark.parametrize(
+    "params, args, error, match",
+    [case[1:] for case in FIT_CASES],
+    ids=[case[0] for case in FIT_CASES],
+)
+def test_bad_fit_input(params, args, error, match):
+    # A fresh estimator raises the error ...
+    with pytest.raises(error, match=match):
+        _fit(GDLogisticClassifier(**params), args)
+    # ... and so does a fitted one, which comes out bit-identical.
+    est, snap, pred, dec = _fitted_reference()
+    est.set_params(**params)
+    with pytest.raises(error, match=match):
+        _fit(est, args)
+    est.set_params(**{k: GDLogisticClassifier().get_params()[k] for k in params})
+    _assert_unchanged(est, snap, pred, dec)
+
+
+def test_case_count():
+    """The reliability page quotes these numbers; keep them honest."""
+    assert len(FIT_CASES) >= 35
+    assert len(FIT_CASES) + len(PREDICT_CASES) + len(REFIT_CASES) >= 50
+
+
+# --------------------------------------------------------------------------
+# A failed refit with data of another shape keeps n_features_in_ and the
+# feature names of the previous fit (validate_data resets them early).
+# --------------------------------------------------------------------------
+REFIT_CASES = [
+    ("other width, one class", {}, (X[:, :2], np.zeros(N)), ValueError,
+     r"only one class"),
+    ("other width, bad sample_weight", {}, (X[:, :2], Y, -np.ones(N)),
+     ValueError, r"Negative values"),
+    ("other width, unknown loss", {"loss": "nope"}, (X[:, :2], Y), ValueError,
+     r"Unknown loss 'nope'"),
+    ("warm_start other classes", {"warm_start": True}, (X, Y + 1), ValueError,
+     r"warm_start=True needs the same classes.*classes \[0 1\].*got classes \[1 2\]"),
+    ("warm_start other width", {"warm_start": True}, (X[:, :2], Y), ValueError,
+     r"warm_start=True needs the same .*number of features.*3 features\), got "
+     r"classes \[0 1\] and 2 features"),
+    ("warm_start multiclass", {"warm_start": True}, (X, Y3), ValueError,
+     r"warm_start=True needs the same classes"),
+    ("divergence on fitted", {"learning_rate": 1e4, "penalty": None},
+     (100 * X, Y), DivergenceError, r"diverged"),
+]
+
+
+@pytest.mark.parametrize(
+    "params, args, error, match",
+    [case[1:] for case in REFIT_CASES],
+    ids=[case[0] for case in REFIT_CASES],
+)
+def test_failed_refit_keeps_model(params, args, error, match):
+    est, snap, pred, dec = _fitted_reference()
+    est.set_params(**params)
+    with pytest.raises(error, match=match):
+        _fit(est, args)
+    est.set_params(**{k: GDLogisticClassifier().get_params()[k] for k in params})
+    _assert_unchanged(est, snap, pred, dec)
+
+
+def test_failed_refit_keeps_feature_names():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    est = GDLogisticClassifier().fit(df, Y)
+    coef = est.coef_.copy()
+    with pytest.raises(ValueError, match="only one class"):
+        est.fit(X[:, :2], np.zeros(N))
+    assert list(est.feature_names_in_) == ["a", "b", "c"]
+    assert est.n_features_in_ == 3
+    np.testing.assert_array_equal(est.coef_, coef)
+    np.testing.assert_array_equal(est.predict(df), GDLogisticClassifier().fit(
+        df, Y).predict(df))
+
+
+# --------------------------------------------------------------------------
+# Predict-time cases on a fitted model: (id, method, X, error, message).
+# --------------------------------------------------------------------------
+PREDICT_CASES = [
+    ("predict NaN dense", "predict", _with(np.nan), ValueError, r"X contains NaN"),
+    ("predict inf dense", "predict", _with(np.inf), ValueError,
+     r"X contains infinity"),
+    ("predict NaN sparse", "predict", sp.csr_matrix(_with(np.nan)), ValueError,
+     r"X contains NaN"),
+    ("predict inf sparse", "predict", sp.csr_matrix(_with(np.inf)), ValueError,
+     r"X contains infinity"),
+    ("predict_proba NaN", "predict_proba", _with(np.nan), ValueError,
+     r"X contains NaN"),
+    ("decision_function inf", "decision_function", _with(-np.inf), ValueError,
+     r"X contains infinity"),
+    ("predict too few features", "predict", X[:, :2], ValueError,
+     r"X has 2 features, but GDLogisticClassifier is expecting 3 features"),
+    ("predict too many features", "predict_proba", np.hstack([X, X]), ValueError,
+     r"X has 6 features, but GDLogisticClassifier is expecting 3 features"),
+    ("predict 1-D", "predict", X[0], ValueError, r"Expected 2D array, got 1D"),
+    ("predict complex", "decision_function", X + 1j, ValueError,
+     r"Complex data not supported"),
+    ("predict strings", "predict", np.full((3, 3), "x"), ValueError,
+     r"could not convert string to float"),
+    ("predict empty", "predict", np.empty((0, 3)), ValueError, r"0 sample\(s\)"),
+]
+
+
+@pytest.mark.parametrize(
+    "method, X_bad, error, match",
+    [case[1:] for case in PREDICT_CASES],
+    ids=[case[0] for case in PREDICT_CASES],
+)
+def test_bad_predict_input(method, X_bad, error, match):
+    est, snap, pred, dec = _fitted_reference()
+    with pytest.raises(error, match=match):
+        getattr(est, method)(X_bad)
+    _assert_unchanged(est, snap, pred, dec)
+
+
+@pytest.mark.parametrize(
+    "method", ["predict", "predict_proba", "predict_log_proba",
+               "decision_function", "score"]
+)
+def test_not_fitted(method):
+    est = GDLogisticClassifier()
+    args = (X, Y) if method == "score" else (X,)
+    with pytest.raises(NotFittedError, match="not fitted yet.*Call 'fit'"):
+        getattr(est, method)(*args)
+
+
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+def test_predict_feature_names_mismatch():
+    pd = pytest.importorskip("pandas")
+    est = GDLogisticClassifier().fit(pd.DataFrame(X, columns=["a", "b", "c"]), Y)
+    snap, pred, dec = _snapshot(est), est.predict(X), est.decision_function(X)
+    with pytest.raises(ValueError, match="feature names should match"):
+        est.predict(pd.DataFrame(X, columns=["a", "b", "z"]))
+    _assert_unchanged(est, snap, pred, dec)
+
+
+def test_predict_proba_without_link():
+    est = GDLogisticClassifier(loss=_SquaredHinge()).fit(X, Y)
+    with pytest.raises(AttributeError, match="has no attribute 'predict_proba'") as exc:
+        est.predict_proba(X)
+    # The cause names the loss and the way out.
+    assert re.search(
+        r"_SquaredHinge has no probability link.*decision_function",
+        str(exc.value.__cause__),
+    )
+    assert not hasattr(est, "predict_log_proba")
+    # The decision function is still there and finite.
+    assert np.all(np.isfinite(est.decision_function(X)))
+
+
+# --------------------------------------------------------------------------
+# Hyperparameters: every constraint, one invalid value each.
+# --------------------------------------------------------------------------
+def _invalid_params():
+    cases = []
+    for name, constraints in GDLogisticClassifier._parameter_constraints.items():
+        made = [make_constraint(c) for c in constraints]
+        for constraint in made:
+            try:
+                bad = generate_invalid_param_val(constraint)
+            except NotImplementedError:
+                continue
+            if any(c.is_satisfied_by(bad) for c in made):
+                continue
+            cases.append(pytest.param(name, bad, id=f"{name}={bad!r}"))
+    # Values the generic generator does not cover.
+    cases += [
+        pytest.param("loss", 3, id="loss=3"),
+        pytest.param("alpha", -1.0, id="alpha=-1"),
+        pytest.param("l1_ratio", 1.5, id="l1_ratio=1.5"),
+        pytest.param("learning_rate", 0.0, id="learning_rate=0"),
+        pytest.param("learning_rate", "fast", id="learning_rate='fast'"),
+        pytest.param("max_iter", 0, id="max_iter=0"),
+        pytest.param("tol", -1e-3, id="tol=-1e-3"),
+        pytest.param("penalty", "l3", id="penalty='l3'"),
+        pytest.param("solver", "newton", id="solver='newton'"),
+        pytest.param("class_weight", "auto", id="class_weight='auto'"),
+        pytest.param("fit_intercept", "yes", id="fit_intercept='yes'"),
+    ]
+    return cases
+
+
+@pytest.mark.parametrize("name, value", _invalid_params())
+def test_invalid_hyperparameter(name, value):
+    est, snap, pred, dec = _fitted_reference()
+    est.set_params(**{name: value})
+    with pytest.raises(InvalidParameterError, match=rf"The '{name}' parameter"):
+        est.fit(X, Y)
+    est.set_params(**{name: GDLogisticClassifier().get_params()[name]})
+    _assert_unchanged(est, snap, pred, dec)
+
+
+def test_check_param_validation():
+    check_param_validation("GDLogisticClassifier", GDLogisticClassifier())
+
+
+def test_unknown_nested_loss_parameter():
+    est = GDLogisticClassifier()
+    with pytest.raises(ValueError, match=r"LogLoss has no hyperparameter.*'gamma'"):
+        est.set_params(loss__gamma=2.0)
+
+
+# --------------------------------------------------------------------------
+# The registry.
+# --------------------------------------------------------------------------
+def test_registry_name_taken():
+    with pytest.raises(ValueError, match=r"\['log_loss'\] are already registered"):
+        register_loss("log_loss", _SquaredHinge)
+    # The built-in is still there.
+    assert type(get_loss("log_loss")).__name__ == "LogLoss"
+
+
+def test_registry_alias_taken():
+    with pytest.raises(ValueError, match=r"\['bce'\] are already registered"):
+        register_loss("fresh_name_for_test", _SquaredHinge, aliases=("bce",))
+    with pytest.raises(ValueError, match="Unknown loss 'fresh_name_for_test'"):
+        get_loss("fresh_name_for_test")
+
+
+def test_registry_not_a_loss():
+    with pytest.raises(TypeError, match="expects a subclass of skloss.Loss"):
+        register_loss("not_a_loss_for_test", dict)
+
+
+def test_registry_unknown_name_lists_known():
+    with pytest.raises(ValueError, match=r"Available losses: \[.*'log_loss'.*\]"):
+        get_loss("log_los")
+    with pytest.raises(ValueError, match=r"Unknown loss 'never_registered'"):
+        unregister_loss("never_registered")
+
+
+def test_fit_with_unregistered_name_after_clone():
+    register_loss("short_lived_for_test", _SquaredHinge, overwrite=True)
+    est = GDLogisticClassifier(loss="short_lived_for_test").fit(X, Y)
+    snap, pred, dec = _snapshot(est), est.predict(X), est.decision_function(X)
+    unregister_loss("short_lived_for_test")
+    with pytest.raises(ValueError, match="Unknown loss 'short_lived_for_test'"):
+        est.fit(X, Y)
+    _assert_unchanged(est, snap, pred, dec)
+    # The fitted model keeps predicting from its own loss instance.
+    assert re.search("_SquaredHinge", type(est.loss_).__name__)
+    assert clone(est).get_params()["loss"] == "short_lived_for_test"
