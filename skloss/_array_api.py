@@ -23,11 +23,13 @@ from sklearn.utils._array_api import (
 from sklearn.utils._array_api import check_same_namespace as _check_same_namespace
 
 __all__ = [
+    "bincount",
     "check_same_namespace",
     "float_dtypes",
     "is_numpy",
     "namespace_and_device",
     "take_labels",
+    "take_rows",
     "to_device",
     "to_host",
 ]
@@ -256,3 +258,76 @@ def take_labels(classes, indices):
         return classes[to_host(indices)]
     # Numeric labels, on the host or (after move_estimator_to) on a device.
     return xp.take(to_device(classes, xp, device), indices, axis=0)
+
+
+def take_rows(X, indices):
+    """The rows ``indices`` of ``X`` (dense array of any namespace, or CSR).
+
+    Parameters
+    ----------
+    X : array or sparse matrix of shape (n_samples, ...)
+        Data in any namespace, on any device.
+    indices : array of int of shape (n_rows,)
+        Row indices, on the host or on the device of ``X``.
+
+    Returns
+    -------
+    rows : array or sparse matrix of shape (n_rows, ...)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss._array_api import take_rows
+    >>> take_rows(np.arange(6).reshape(3, 2), np.array([2, 0]))
+    array([[4, 5],
+           [0, 1]])
+    """
+    if X is None:
+        return None
+    if sp.issparse(X) or isinstance(X, np.ndarray):
+        return X[np.asarray(indices)]
+    xp, device = namespace_and_device(X)
+    return xp.take(X, to_device(indices, xp, device), axis=0)
+
+
+def bincount(indices, weights, n_bins):
+    """Weighted counts per bin, as a float64 NumPy array on the host.
+
+    ``numpy.bincount`` for NumPy input; on other namespaces the sums are
+    computed on the device (one comparison per bin, no scatter needed) and
+    only the ``n_bins`` totals come to the host.
+
+    Parameters
+    ----------
+    indices : array of int of shape (n_samples,)
+        Bin of each sample, in ``range(n_bins)``; on the host or on the
+        device of ``weights``.
+    weights : array of shape (n_samples,) or None
+        Weight of each sample (None counts samples).
+    n_bins : int
+        Number of bins.
+
+    Returns
+    -------
+    counts : numpy.ndarray of shape (n_bins,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss._array_api import bincount
+    >>> bincount(np.array([0, 2, 2]), np.array([1.0, 0.5, 0.25]), 3)
+    array([1.  , 0.  , 0.75])
+    """
+    if weights is None or isinstance(weights, np.ndarray):
+        indices = to_host(indices)
+        weights = None if weights is None else np.asarray(weights)
+        return np.bincount(indices, weights=weights, minlength=n_bins).astype(
+            np.float64
+        )
+    xp, device = namespace_and_device(weights)
+    indices = to_device(indices, xp, device)
+    bins = xp.arange(n_bins, dtype=indices.dtype, device=device)
+    hits = indices[:, None] == bins[None, :]
+    zero = xp.zeros((), dtype=weights.dtype, device=device)
+    counts = xp.sum(xp.where(hits, weights[:, None], zero), axis=0)
+    return to_host(counts).astype(np.float64)
