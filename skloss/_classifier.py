@@ -1,6 +1,7 @@
 """GDLogisticClassifier: the scikit-learn contract around the objective."""
 
 import functools
+import copy
 import warnings
 from numbers import Integral, Real
 
@@ -8,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -18,10 +20,33 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._array_api import (
+    check_same_namespace,
+    float_dtypes,
+    is_numpy,
+    namespace_and_device,
+    take_labels,
+    to_device,
+    to_host,
+)
+from ._callbacks import CallbackSupportMixin, EpochCallbacks
 from ._objective import LinearObjective
 from ._penalties import make_penalty
-from .losses import Loss, get_loss, get_loss_class
-from .optim import SOLVERS, make_solver
+from ._persistence import add_state as add_persistence_state
+from ._persistence import pop_state as pop_persistence_state
+from .losses import Loss, available_losses, get_loss, get_loss_class
+from .optim import (
+    MINIBATCH_SOLVERS,
+    SCHEDULES,
+    SOLVERS,
+    EarlyStopping,
+    make_schedule,
+    make_solver,
+)
+
+# Fitted attributes that ``validate_data(reset=True)`` sets before training;
+# a failed fit puts them back so an earlier model stays usable.
+_RESET_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 
 def _has_proba(estimator):
@@ -67,7 +92,7 @@ def _keeps_state_on_error(method):
     return wrapper
 
 
-class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
+class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     """Linear classifier trained by gradient descent on a pluggable loss.
 
     The cost is the (sample- and class-weighted) mean loss over samples plus a
@@ -99,21 +124,64 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
         The L1 share of "elasticnet", in [0, 1].
     fit_intercept : bool, default=True
         Whether to fit an intercept.
-    solver : {"gd"}, default="gd"
-        "gd" is full-batch (proximal) gradient descent.
+    solver : {"gd", "nesterov", "sgd", "adam"}, default="gd"
+        "gd" is full-batch (proximal) gradient descent; "nesterov" is
+        full-batch accelerated proximal gradient (FISTA) with adaptive
+        restart; "sgd" is mini-batch proximal stochastic gradient descent
+        with ``momentum``; "adam" is mini-batch Adam. L1 parts of the
+        penalty are applied by proximal steps with every solver, so
+        ``coef_`` has exact zeros. See :ref:`training`.
     learning_rate : float or "auto", default="auto"
-        A float is a fixed step size (textbook gradient descent). "auto"
-        starts from ``1 / L``, L a bound on the smoothness of the cost, then
-        takes Barzilai-Borwein steps safeguarded by a backtracking line
-        search: safe and fast without tuning.
+        A float is a fixed base step size, multiplied by the ``schedule``'s
+        factor at each epoch (textbook gradient descent with "gd"). "auto"
+        picks a step that cannot diverge, whatever the scaling of the
+        data: for "gd", ``1 / L`` (L a bound on the smoothness of the cost)
+        then Barzilai-Borwein steps safeguarded by a backtracking line
+        search; for "nesterov", backtracking from ``1 / L``; for "sgd",
+        ``(1 - momentum) / L_max`` with ``L_max`` the largest per-sample
+        smoothness, so every mini-batch step descends; for "adam", 0.01
+        (Adam's steps do not depend on the gradient's scale). With "gd"
+        and "nesterov", "auto" ignores ``schedule``.
+    schedule : {"constant", "invscaling", "exponential", "cosine", \
+            "adaptive"} or callable, default="constant"
+        Factor of the step size per epoch ``t`` (0-based, counted across
+        ``partial_fit`` calls): 1; ``1 / sqrt(t + 1)``; ``0.99 ** t``;
+        cosine annealing from 1 to 0 over ``max_iter`` epochs; or 1,
+        divided by 5 after ``n_iter_no_change`` epochs without improvement
+        of the training cost by ``tol`` (as SGDClassifier's "adaptive";
+        training ends at a plateau once the factor is below 1e-6). A
+        callable ``epoch -> factor`` or a :class:`skloss.optim.Schedule`
+        instance (e.g. ``ExponentialSchedule(gamma=0.9)``) is used as is.
+    momentum : float, default=0.0
+        Momentum of "sgd", in [0, 1); the other solvers ignore it.
+    nesterov : bool, default=False
+        Whether "sgd" uses Nesterov's look-ahead momentum (with
+        ``momentum > 0``). For Nesterov acceleration of full-batch descent
+        use ``solver="nesterov"``.
+    batch_size : int or None, default=None
+        Samples per mini-batch of "sgd" and "adam"; None means
+        ``min(256, n_samples)``. Full-batch solvers ignore it.
     max_iter : int, default=1000
         Maximum number of epochs (full passes over the data).
     tol : float or None, default=1e-6
         Training stops when the largest entry of the (proximal) gradient is
-        at most ``tol``, or when the cost has not improved by ``tol`` for
-        ``n_iter_no_change`` consecutive epochs. None disables both.
+        at most ``tol`` ("gd", "nesterov"), or when the cost has not
+        improved by ``tol`` for ``n_iter_no_change`` consecutive epochs.
+        With ``early_stopping``, the improvement of the validation score
+        that counts. None disables these tests.
     n_iter_no_change : int, default=5
         See ``tol``.
+    early_stopping : bool, default=False
+        Hold out a stratified ``validation_fraction`` of the training data,
+        score the model on it (accuracy, sample-weighted) after each epoch
+        into ``validation_scores_``, stop after ``n_iter_no_change`` epochs
+        without improvement by ``tol``, and keep the weights of the best
+        epoch. Ignored by ``partial_fit``.
+    validation_fraction : float, default=0.1
+        The held-out share for ``early_stopping``, in (0, 1).
+    shuffle : bool, default=True
+        Whether "sgd" and "adam" visit the samples in a new order each
+        epoch (drawn from ``random_state``).
     init : {"zeros", "random"}, default="zeros"
         Initial coefficients: zeros, or small Gaussian values (standard
         deviation 0.01) drawn from ``random_state``. The intercept starts at 0.
@@ -128,9 +196,12 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
     warm_start : bool, default=False
         Whether ``fit`` starts from the previous solution.
     random_state : int, RandomState instance or None, default=None
-        Seeds ``init="random"``.
+        Seeds ``init="random"``, the validation split of
+        ``early_stopping`` and the mini-batch order; an int gives
+        bit-identical models for every solver.
     verbose : int, default=0
-        Print one line per epoch when positive.
+        Print one line per epoch when positive: epoch, cost, step size and
+        elapsed time.
 
     Attributes
     ----------
@@ -141,9 +212,13 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts.
     n_iter_ : int
-        Epochs run by the last fit.
+        Epochs run by the last fit; ``partial_fit`` adds one per call.
     loss_curve_ : list of float
-        The cost after each epoch of the last fit.
+        The cost after each epoch of the last fit (``partial_fit`` appends
+        one entry per call).
+    validation_scores_ : list of float or None
+        With ``early_stopping``, the validation accuracy after each epoch
+        (the weights kept are those of its first maximum); None otherwise.
     loss_ : Loss
         The loss instance used in training (the multinomial form where one
         was used).
@@ -183,9 +258,16 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
             Interval(Real, 0, None, closed="neither"),
             StrOptions({"auto"}),
         ],
+        "schedule": [StrOptions(set(SCHEDULES)), callable],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterov": ["boolean"],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "shuffle": ["boolean"],
         "init": [StrOptions({"zeros", "random"})],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "multi_class": [StrOptions({"auto", "ovr", "multinomial"})],
@@ -204,9 +286,16 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
         fit_intercept=True,
         solver="gd",
         learning_rate="auto",
+        schedule="constant",
+        momentum=0.0,
+        nesterov=False,
+        batch_size=None,
         max_iter=1000,
         tol=1e-6,
         n_iter_no_change=5,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
         init="zeros",
         class_weight=None,
         multi_class="auto",
@@ -221,9 +310,16 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.learning_rate = learning_rate
+        self.schedule = schedule
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.batch_size = batch_size
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
         self.init = init
         self.class_weight = class_weight
         self.multi_class = multi_class
@@ -238,6 +334,16 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
         A loss given by name is replaced by an instance of the registered
         class carrying the nested hyperparameters, so grids such as
         ``{"loss": ["focal"], "loss__gamma": [1, 2]}`` work.
+
+        In a call that also sets ``loss`` (as a grid search does for each
+        candidate), a nested hyperparameter that the chosen loss does not
+        have, but some registered loss has, is skipped: one grid such as
+        ``{"loss": ["log_loss", "focal"], "loss__gamma": [1, 2]}`` then
+        covers losses with different hyperparameters (log loss is fitted
+        once per ``gamma``, with the same result; a list of grids,
+        ``[{"loss": ["log_loss"]}, {"loss": ["focal"], "loss__gamma": [1,
+        2]}]``, avoids the repeated fits). Any other unknown nested name is
+        an error that lists the loss's hyperparameters.
 
         Parameters
         ----------
@@ -257,6 +363,13 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
                 self.loss = get_loss(self.loss)
             valid = self.loss.get_params()
             unknown = sorted(set(sub) - set(valid))
+            if unknown and "loss" in rest:
+                known_elsewhere = set()
+                for info in available_losses().values():
+                    known_elsewhere.update(info["hyperparameters"])
+                for name in [u for u in unknown if u in known_elsewhere]:
+                    del sub[name]
+                unknown = sorted(set(sub) - set(valid))
             if unknown:
                 raise ValueError(
                     f"The loss {type(self.loss).__name__} has no "
@@ -266,11 +379,19 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
             self.loss.set_params(**sub)
         return self
 
+    def __getstate__(self):
+        # The skloss version, and where user losses live, travel with the
+        # model (see skloss._persistence).
+        return add_persistence_state(self, super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(pop_persistence_state(self, state))
+
     def _resolve_base_loss(self):
         """A fresh Loss instance for the ``loss`` parameter."""
-        if isinstance(self.loss, Loss):
-            return clone(self.loss)
-        return get_loss(self.loss)
+        loss = clone(self.loss) if isinstance(self.loss, Loss) else get_loss(self.loss)
+        loss._validate_params()
+        return loss
 
     def _resolve_loss(self, n_classes):
         """The loss to train with and the problem form.
@@ -304,9 +425,11 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
 
     # -- fit --------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    @_keeps_state_on_error
     def fit(self, X, y, sample_weight=None):
-        """Fit the model by gradient descent.
+        """Fit the model with the chosen solver.
+
+        Atomic: if training fails (e.g. :class:`~skloss.DivergenceError`),
+        a previously fitted model is left exactly as it was.
 
         Parameters
         ----------
@@ -323,58 +446,99 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
         self : GDLogisticClassifier
             The fitted estimator.
         """
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            reset=True,
-        )
+        saved = self._save_reset_attributes()
+        callbacks = None
         try:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse="csr",
+                dtype=[np.float64, np.float32],
+                reset=True,
+            )
             check_classification_targets(y)
             classes, y_idx = np.unique(y, return_inverse=True)
-        except TypeError:
-            kinds = sorted({type(label).__name__ for label in y.tolist()})
-            raise ValueError(
-                f"y has a mix of label types ({', '.join(kinds)}) that cannot "
-                "be sorted; use labels of one type (all strings or all "
-                "numbers)."
-            ) from None
-        if classes.shape[0] < 2:
-            raise ValueError(
-                "This solver needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {classes[0]!r}. Pass "
-                "data with at least two classes."
+            if classes.shape[0] < 2:
+                raise ValueError(
+                    "This solver needs samples of at least 2 classes in the "
+                    f"data, but the data contains only one class: "
+                    f"{classes[0]!r}. Pass data with at least two classes."
+                )
+            user_weight = sample_weight
+            if user_weight is not None:
+                user_weight = _check_sample_weight(
+                    user_weight, X, dtype=X.dtype, ensure_non_negative=True
+                )
+            sample_weight = self._sample_weight(user_weight, X, y, classes)
+            loss, mode = self._resolve_loss(classes.shape[0])
+            rng = check_random_state(self.random_state)
+            X_tr, y_tr, w_tr = X, y_idx, sample_weight
+            early = None
+            if self.early_stopping:
+                train, val = self._validation_split(y_idx, rng)
+                X_tr, y_tr = X[train], y_idx[train]
+                w_tr = None if sample_weight is None else sample_weight[train]
+            targets = self._targets(y_tr, classes.shape[0], mode, X.dtype)
+            objective = LinearObjective(
+                loss,
+                X_tr,
+                targets,
+                sample_weight=w_tr,
+                penalty=make_penalty(self.penalty, self.alpha, self.l1_ratio),
+                fit_intercept=self.fit_intercept,
             )
-        sample_weight = self._sample_weight(sample_weight, X, y, classes)
-        loss, mode = self._resolve_loss(classes.shape[0])
-        targets = self._targets(y_idx, classes.shape[0], mode, X.dtype)
-        objective = LinearObjective(
-            loss,
-            X,
-            targets,
-            sample_weight=sample_weight,
-            penalty=make_penalty(self.penalty, self.alpha, self.l1_ratio),
-            fit_intercept=self.fit_intercept,
-        )
-        theta0 = objective.from_model(self._initial_theta(objective, classes, mode))
-        solver = make_solver(
-            self.solver,
-            learning_rate=self.learning_rate,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            verbose=self.verbose,
-        )
-        result = solver.minimize(objective, theta0)
-        result.theta = objective.to_model(result.theta)
+            if self.early_stopping:
+                early = EarlyStopping(
+                    self._accuracy_scorer(
+                        objective, X[val], y_idx[val],
+                        None if user_weight is None else user_weight[val], mode,
+                    ),
+                    n_iter_no_change=self.n_iter_no_change,
+                    tol=self.tol,
+                )
+            theta0 = objective.from_model(
+                self._initial_theta(objective, classes, mode, rng)
+            )
+            solver = self._make_solver(objective, rng, self.max_iter, self.tol)
+
+            def attributes(theta, epoch):
+                attrs = self._model_attributes(
+                    objective.to_model(theta), classes, loss, mode
+                )
+                attrs["n_iter_"] = epoch
+                return attrs
+
+            callbacks = EpochCallbacks(
+                self, X, y,
+                None if user_weight is None else {"sample_weight": user_weight},
+                self.max_iter, attributes,
+            )
+            result = solver.minimize(
+                objective,
+                theta0,
+                callback=callbacks.end_epoch if callbacks.active else None,
+                on_epoch_begin=callbacks.begin_epoch if callbacks.active else None,
+                early_stopping=early,
+            )
+        except BaseException:
+            self._restore_reset_attributes(saved)
+            if callbacks is not None and callbacks.active:
+                callbacks.abort()
+            raise
         # Only now, after training succeeded, replace the fitted state.
-        self._store(result, classes, loss, mode)
-        # As in SGDClassifier, tol=None means "run max_iter epochs": no warning.
-        if self.tol is not None and not (
-            result.converged or result.stopped_by_callback
-        ):
+        theta = objective.to_model(result.theta)
+        self._store(theta, classes, loss, mode)
+        self.n_iter_ = result.n_iter
+        self.loss_curve_ = list(result.loss_curve)
+        self.validation_scores_ = (
+            list(result.validation_scores) if self.early_stopping else None
+        )
+        self._train_state = self._make_train_state(solver, result, sample_weight,
+                                                   y_idx, classes)
+        if callbacks.active:
+            callbacks.end_fit()
+        if not (result.converged or result.stopped_by_callback):
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter="
                 f"{self.max_iter} epochs (last cost {result.loss_curve[-1]:.6g}). "
@@ -383,6 +547,304 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
             )
         return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch on a batch of data, continuing the model.
+
+        Each call runs one epoch of the solver over ``X`` (one step of "gd"
+        or "nesterov", one pass of mini-batches of "sgd" and "adam"),
+        starting from the current weights. The solver's state carries over
+        between calls: the schedule's epoch count and its adaptive factor,
+        momentum, Adam's moments and the shuffling random state. A model
+        fitted with :meth:`fit` is continued the same way. Early stopping
+        and the stopping tests do not apply.
+
+        With ``class_weight="balanced"``, the class weights come from the
+        running class counts of all data seen so far (sample-weighted),
+        ``n_seen / (n_classes * count[c])``, so they converge to the
+        weights "balanced" would give on the whole stream.
+
+        Atomic: new labels, a changed number of features or a diverging
+        step raise an error and leave the model exactly as it was.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A batch of training data.
+        y : array-like of shape (n_samples,)
+            Its labels, all among the classes of the first call.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes of the stream. Required on the first call
+            (unless the model was fitted before); later calls may repeat it.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights.
+
+        Returns
+        -------
+        self : GDLogisticClassifier
+            The updated estimator.
+        """
+        first = not hasattr(self, "classes_")
+        if first:
+            # _fit_context skips this once fitted, like SGDClassifier; the
+            # first call must check the parameters.
+            self._validate_params()
+        saved = self._save_reset_attributes()
+        callbacks = None
+        try:
+            if first and classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit: "
+                    "the array of all the labels the stream can contain, e.g. "
+                    "partial_fit(X, y, classes=np.unique(y_all))."
+                )
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse="csr",
+                dtype=[np.float64, np.float32],
+                reset=first,
+            )
+            check_classification_targets(y)
+            all_classes = self._partial_fit_classes(classes, first)
+            unknown = np.setdiff1d(np.unique(y), all_classes)
+            if unknown.shape[0]:
+                raise ValueError(
+                    f"partial_fit got labels {unknown.tolist()} that are not "
+                    f"among the classes {all_classes.tolist()} of the first "
+                    "call. Pass every class in `classes` on the first call, "
+                    "or call fit to start a new model."
+                )
+            y_idx = np.searchsorted(all_classes, y)
+            n_classes = all_classes.shape[0]
+            user_weight = sample_weight
+            if user_weight is not None:
+                user_weight = _check_sample_weight(
+                    user_weight, X, dtype=X.dtype, ensure_non_negative=True
+                )
+            train_state = copy.deepcopy(getattr(self, "_train_state", None) or {})
+            sample_weight, counts = self._partial_fit_weights(
+                user_weight, y_idx, all_classes, X.dtype, train_state.get("counts")
+            )
+            loss, mode = self._resolve_loss(n_classes)
+            targets = self._targets(y_idx, n_classes, mode, X.dtype)
+            objective = LinearObjective(
+                loss,
+                X,
+                targets,
+                sample_weight=sample_weight,
+                penalty=make_penalty(self.penalty, self.alpha, self.l1_ratio),
+                fit_intercept=self.fit_intercept,
+            )
+            rng = train_state.get("rng")
+            if rng is None:
+                rng = check_random_state(self.random_state)
+            if first:
+                theta_model = self._initial_theta(objective, all_classes, mode, rng)
+            else:
+                theta_model = np.asarray(self._theta, dtype=X.dtype)
+                if theta_model.shape != objective.zeros().shape:
+                    raise ValueError(
+                        "partial_fit cannot continue this model: its "
+                        f"parameters have shape {theta_model.shape}, this "
+                        f"data needs {objective.zeros().shape}."
+                    )
+            solver = self._make_solver(
+                objective, rng, 1, None, schedule=train_state.get("schedule")
+            )
+            epochs_before = self.n_iter_ if not first else 0
+
+            def attributes(theta, epoch):
+                attrs = self._model_attributes(
+                    objective.to_model(theta), all_classes, loss, mode
+                )
+                attrs["n_iter_"] = epochs_before + epoch
+                return attrs
+
+            callbacks = EpochCallbacks(
+                self, X, y,
+                None if user_weight is None else {"sample_weight": user_weight},
+                1, attributes,
+            )
+            result = solver.minimize(
+                objective,
+                objective.from_model(theta_model),
+                callback=callbacks.end_epoch if callbacks.active else None,
+                on_epoch_begin=callbacks.begin_epoch if callbacks.active else None,
+                state=train_state.get("solver"),
+            )
+        except BaseException:
+            self._restore_reset_attributes(saved)
+            if callbacks is not None and callbacks.active:
+                callbacks.abort()
+            raise
+        theta = objective.to_model(result.theta)
+        loss_curve = [] if first else list(self.loss_curve_)
+        self._store(theta, all_classes, loss, mode)
+        self.n_iter_ = epochs_before + result.n_iter
+        self.loss_curve_ = loss_curve + list(result.loss_curve)
+        if first:
+            self.validation_scores_ = None
+        self._train_state = {
+            "solver": result.state,
+            "schedule": solver.schedule,
+            "rng": rng,
+            "counts": counts,
+        }
+        if callbacks.active:
+            callbacks.end_fit()
+        return self
+
+    # -- fit helpers --------------------------------------------------------
+    def _save_reset_attributes(self):
+        return {k: self.__dict__[k] for k in _RESET_ATTRIBUTES if k in self.__dict__}
+
+    def _restore_reset_attributes(self, saved):
+        for key in _RESET_ATTRIBUTES:
+            if key in saved:
+                self.__dict__[key] = saved[key]
+            else:
+                self.__dict__.pop(key, None)
+
+    def _make_solver(self, objective, rng, max_iter, tol, schedule=None):
+        """The solver for this fit; ``rng`` seeds the mini-batch order."""
+        if schedule is None:
+            schedule = make_schedule(
+                copy.deepcopy(self.schedule),
+                max_iter=self.max_iter,
+                n_iter_no_change=self.n_iter_no_change,
+                tol=self.tol,
+            )
+        params = dict(
+            learning_rate=self.learning_rate,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=self.n_iter_no_change,
+            verbose=self.verbose,
+            schedule=schedule,
+        )
+        if self.solver in MINIBATCH_SOLVERS:
+            params.update(
+                batch_size=256 if self.batch_size is None else self.batch_size,
+                shuffle=self.shuffle,
+                random_state=rng,
+            )
+        if self.solver == "sgd":
+            params.update(momentum=self.momentum, nesterov=self.nesterov)
+        return make_solver(self.solver, **params)
+
+    def _make_train_state(self, solver, result, sample_weight, y_idx, classes):
+        """What partial_fit needs to continue after fit."""
+        counts = np.bincount(
+            y_idx, weights=sample_weight, minlength=classes.shape[0]
+        ).astype(np.float64)
+        return {
+            "solver": result.state,
+            "schedule": solver.schedule,
+            "rng": getattr(solver, "random_state", None),
+            "counts": counts if self.class_weight == "balanced" else None,
+        }
+
+    def _validation_split(self, y_idx, rng):
+        """Stratified (train, validation) indices for early stopping.
+
+        The validation set has ``ceil(validation_fraction * n_samples)``
+        samples, and at least one per class.
+        """
+        n_samples = y_idx.shape[0]
+        n_classes = int(y_idx.max()) + 1
+        # At least one validation sample per class, so every class is scored.
+        n_val = max(int(np.ceil(self.validation_fraction * n_samples)), n_classes)
+        splitter = StratifiedShuffleSplit(
+            n_splits=1, test_size=min(n_val, n_samples - 1), random_state=rng
+        )
+        try:
+            train, val = next(splitter.split(np.zeros((y_idx.shape[0], 1)), y_idx))
+        except ValueError as exc:
+            raise ValueError(
+                "early_stopping=True could not hold out a stratified "
+                f"validation_fraction={self.validation_fraction} of the "
+                f"{y_idx.shape[0]} samples ({exc}). Give more samples per "
+                "class, a larger validation_fraction, or early_stopping=False."
+            ) from exc
+        return train, val
+
+    @staticmethod
+    def _accuracy_scorer(objective, X_val, y_val, w_val, mode):
+        """``score(theta)``: the validation accuracy at solver parameters."""
+
+        def score(theta):
+            theta = objective.to_model(theta)
+            raw = X_val @ theta[:-1, :] + theta[-1, :]
+            raw = np.asarray(raw)
+            if raw.shape[1] == 1:
+                pred = (raw[:, 0] > 0).astype(np.intp)
+            else:
+                pred = np.argmax(raw, axis=1)
+            correct = (pred == y_val).astype(np.float64)
+            if w_val is None:
+                return float(np.mean(correct))
+            total = float(np.sum(w_val))
+            if not total > 0:
+                return float(np.mean(correct))
+            return float(np.dot(w_val, correct) / total)
+
+        return score
+
+    def _partial_fit_classes(self, classes, first):
+        if first:
+            all_classes = np.unique(np.asarray(classes))
+            if all_classes.shape[0] < 2:
+                raise ValueError(
+                    "partial_fit needs at least 2 classes in `classes`, got "
+                    f"{all_classes.tolist()}."
+                )
+            return all_classes
+        if classes is not None and not np.array_equal(
+            np.unique(np.asarray(classes)), self.classes_
+        ):
+            raise ValueError(
+                f"`classes={np.asarray(classes).tolist()}` is not the same as "
+                f"on the first call to partial_fit ({self.classes_.tolist()}). "
+                "Call fit to start a new model with other classes."
+            )
+        return self.classes_
+
+    def _partial_fit_weights(self, user_weight, y_idx, classes, dtype, counts):
+        """Per-sample weights of a partial_fit batch, and the class counts."""
+        n_classes = classes.shape[0]
+        cw = None
+        if self.class_weight == "balanced":
+            batch = np.bincount(y_idx, weights=user_weight, minlength=n_classes)
+            counts = batch if counts is None else counts + batch
+            seen = counts > 0
+            cw = np.ones(n_classes)
+            cw[seen] = counts.sum() / (n_classes * counts[seen])
+        elif isinstance(self.class_weight, dict):
+            cw = np.ones(n_classes)
+            for label, weight in self.class_weight.items():
+                pos = np.flatnonzero(classes == label)
+                if pos.shape[0] == 0:
+                    raise ValueError(
+                        f"class_weight has the label {label!r}, which is not "
+                        f"among the classes {classes.tolist()}."
+                    )
+                cw[pos[0]] = weight
+        sample_weight = user_weight
+        if cw is not None:
+            per_sample = cw[y_idx].astype(dtype)
+            sample_weight = (
+                per_sample if user_weight is None else user_weight * per_sample
+            )
+        if sample_weight is not None and not np.sum(sample_weight) > 0:
+            raise ValueError(
+                "The sample weights (times class weights) of this batch sum "
+                "to zero, so its cost is undefined. Give at least one sample "
+                "a positive weight."
+            )
+        return sample_weight, counts
 
     def _sample_weight(self, sample_weight, X, y, classes):
         if sample_weight is not None:
@@ -436,7 +898,8 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
         onehot[np.arange(y_idx.shape[0]), y_idx] = 1.0
         return onehot
 
-    def _initial_theta(self, objective, classes, mode):
+    def _initial_theta(self, objective, classes, mode, rng):
+        """Model parameters to start from (warm start, zeros or random)."""
         theta = objective.zeros()
         if self.warm_start and hasattr(self, "_theta"):
             if not (
@@ -446,32 +909,37 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(
                     "warm_start=True needs the same classes and number of "
                     f"features as the previous fit (classes {self.classes_}, "
-                    f"{self._theta.shape[0] - 1} features), got classes "
-                    f"{classes} and {objective.n_features} features. "
+                    f"{self.n_features_in_} features), got classes {classes}. "
                     "Set warm_start=False to train a new model."
                 )
             return np.array(self._theta, dtype=theta.dtype, copy=True)
         if self.init == "random":
-            rng = check_random_state(self.random_state)
             theta[:-1, :] = rng.normal(scale=0.01, size=theta[:-1, :].shape)
         return theta
 
-    def _store(self, result, classes, loss, mode):
-        theta = result.theta
-        self._theta = theta
+    @staticmethod
+    def _model_attributes(theta, classes, loss, mode):
+        """The fitted attributes of model parameters ``theta`` (W; b)."""
         W, b = theta[:-1, :], theta[-1, :]
         if mode == "multinomial" and classes.shape[0] == 2:
             # Report a two-class multinomial model by its decision difference.
-            self.coef_ = (W[:, 1] - W[:, 0])[None, :]
-            self.intercept_ = np.asarray([b[1] - b[0]])
+            coef = (W[:, 1] - W[:, 0])[None, :]
+            intercept = np.asarray([b[1] - b[0]])
         else:
-            self.coef_ = np.ascontiguousarray(W.T)
-            self.intercept_ = np.array(b)
-        self.classes_ = classes
-        self.loss_ = loss
-        self._mode = mode
-        self.n_iter_ = result.n_iter
-        self.loss_curve_ = list(result.loss_curve)
+            coef = np.ascontiguousarray(W.T)
+            intercept = np.array(b)
+        return {
+            "coef_": coef,
+            "intercept_": intercept,
+            "classes_": classes,
+            "loss_": loss,
+            "_mode": mode,
+            "_theta": theta,
+        }
+
+    def _store(self, theta, classes, loss, mode):
+        for key, value in self._model_attributes(theta, classes, loss, mode).items():
+            setattr(self, key, value)
 
     # -- predict ----------------------------------------------------------
     def decision_function(self, X):
@@ -488,14 +956,20 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
             For two classes, the score of ``classes_[1]``.
         """
         check_is_fitted(self)
+        check_same_namespace(X, self, "decision_function")
+        xp, device = namespace_and_device(X)
         X = validate_data(
-            self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
+            self, X, accept_sparse="csr", dtype=float_dtypes(xp, device),
             reset=False,
         )
-        scores = X @ self.coef_.T + self.intercept_
+        coef, intercept = self.coef_, self.intercept_
+        if not is_numpy(xp) and coef.dtype != X.dtype:
+            # Array libraries such as PyTorch do not promote in matmul.
+            coef, intercept = xp.astype(coef, X.dtype), xp.astype(intercept, X.dtype)
+        scores = X @ coef.T + intercept
         if sp.issparse(scores):  # pragma: no cover - defensive
             scores = scores.toarray()
-        return scores.ravel() if scores.shape[1] == 1 else scores
+        return xp.reshape(scores, (-1,)) if scores.shape[1] == 1 else scores
 
     def predict(self, X):
         """Predicted class labels.
@@ -509,10 +983,14 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
         -------
         labels : ndarray of shape (n_samples,)
         """
+        check_same_namespace(X, self, "predict")
         scores = self.decision_function(X)
+        xp, _ = namespace_and_device(scores)
         if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
+            indices = xp.astype(scores > 0, xp.int64)
+        else:
+            indices = xp.argmax(scores, axis=1)
+        return take_labels(self.classes_, indices)
 
     @available_if(_has_proba)
     def predict_proba(self, X):
@@ -530,19 +1008,23 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
+        check_same_namespace(X, self, "predict_proba")
         scores = self.decision_function(X)
+        xp, _ = namespace_and_device(scores)
         loss = self.loss_
         if self._mode == "multinomial":
             if scores.ndim == 1:
-                scores = np.column_stack([np.zeros_like(scores), scores])
-            return np.asarray(loss.predict_proba(scores))
-        p = np.asarray(loss.predict_proba(scores))
+                scores = xp.stack([xp.zeros_like(scores), scores], axis=1)
+            p = loss.predict_proba(scores)
+            return np.asarray(p) if is_numpy(xp) else p
+        p = loss.predict_proba(scores)
+        p = np.asarray(p) if is_numpy(xp) else p
         if p.ndim == 1:
-            return np.column_stack([1.0 - p, p])
-        total = p.sum(axis=1, keepdims=True)
-        uniform = np.full_like(p, 1.0 / p.shape[1])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(total > 0, p / total, uniform)
+            return xp.stack([1.0 - p, p], axis=1)
+        total = xp.sum(p, axis=1, keepdims=True)
+        positive = total > 0
+        uniform = xp.full_like(p, 1.0 / p.shape[1])
+        return xp.where(positive, p / xp.where(positive, total, 1.0), uniform)
 
     @available_if(_has_proba)
     def predict_log_proba(self, X):
@@ -557,8 +1039,11 @@ class GDLogisticClassifier(ClassifierMixin, BaseEstimator):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
+        check_same_namespace(X, self, "predict_log_proba")
+        proba = self.predict_proba(X)
+        xp, _ = namespace_and_device(proba)
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            return xp.log(proba)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -16,6 +16,15 @@ optimum is the same (the intercept is not penalised), but the intercept no
 longer couples with the weights, so gradient steps are far better
 conditioned on uncentred data. Centring is implicit: ``X`` is never copied
 and sparse ``X`` stays sparse.
+
+Features of extreme magnitude (a column whose largest absolute value lies
+outside :math:`[2^{-20}, 2^{20}]`, e.g. data in units of 1e150 or 1e-150)
+are also rescaled implicitly: solvers see :math:`\tilde W_j = W_j / f_j`
+with :math:`f_j` a power of two close to :math:`1/\sqrt{\mathrm{var}_j +
+\ell_2 / \mathrm{smoothness}}`, so that every coordinate, the intercept
+included, has a curvature of order one. Powers of two are exact in floating
+point, nothing overflows, and the optimum is unchanged. Data of ordinary
+magnitude take exactly the plain path (no factors at all).
 """
 
 import math
@@ -24,7 +33,23 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._array_api import get_namespace
 
+from ._array_api import to_device, to_host
 from ._penalties import Penalty
+
+# Columns whose largest magnitude lies in this range are used as they are;
+# others get an implicit power-of-two rescaling (see LinearObjective).
+_ORDINARY_MAGNITUDE = (2.0**-20, 2.0**20)
+
+
+def _column_max_abs(X, xp):
+    """Largest absolute value of each column of X, on the host, without a copy."""
+    if sp.issparse(X):
+        hi = np.abs(X.max(axis=0).toarray().ravel())
+        lo = np.abs(X.min(axis=0).toarray().ravel())
+        return np.maximum(hi, lo)
+    hi = xp.abs(xp.max(X, axis=0))
+    lo = xp.abs(xp.min(X, axis=0))
+    return np.asarray(to_host(xp.maximum(hi, lo)), dtype=np.float64)
 
 
 class LinearObjective:
@@ -87,8 +112,70 @@ class LinearObjective:
             self._scale = None
         self._L = None
         self.mean = None
-        if fit_intercept:
+        # Per-feature factors f (solver coefficients are W / f), the squared
+        # largest factor (the L2 curvature in solver coordinates) and the
+        # mean squared row norm of the rescaled features: only set for
+        # features of extreme magnitude.
+        self.inv_scale = None
+        self._l2_factor = 1.0
+        self._sq_norm = None
+        self._loss_checked = False
+        colmax = _column_max_abs(X, xp) if X.shape[0] else np.zeros(0)
+        lo, hi = _ORDINARY_MAGNITUDE
+        if np.any((colmax > hi) | ((colmax > 0) & (colmax < lo))):
+            self._rescale(X, colmax)
+        elif fit_intercept:
             self.mean = self._weighted_mean(X)
+
+    def _rescale(self, X, colmax):
+        """Mean and power-of-two factors for features of extreme magnitude.
+
+        Statistics are computed on a temporary copy of ``X`` brought to
+        magnitude ~1 by exact powers of two, so nothing overflows or
+        underflows; this path runs only for data of extreme magnitude.
+        """
+        xp = self.xp
+        finfo = np.finfo(np.dtype(str(X.dtype).split(".")[-1]))
+        emin, emax = finfo.minexp + 2, finfo.maxexp - 2
+        _, e = np.frexp(np.where(colmax > 0, colmax, 1.0))
+        e = np.clip(e, emin, emax)
+        device = getattr(X, "device", None) if not self.sparse else None
+        if self.sparse:
+            Xp = X @ sp.diags(np.ldexp(1.0, -e).astype(X.dtype))
+        else:
+            Xp = X * to_device(np.ldexp(1.0, -e), xp, device, dtype=X.dtype)
+        mean_p = self._weighted_mean(Xp) if self.fit_intercept else None
+        if self.sparse:
+            sq = Xp.multiply(Xp)
+            sq = (
+                np.asarray(sq.mean(axis=0)).ravel() if self.sw is None
+                else np.asarray(sq.T @ to_host(self.sw)).ravel()
+            )
+            if mean_p is not None:
+                sq = sq - np.asarray(to_host(mean_p), dtype=np.float64) ** 2
+        else:
+            if mean_p is not None:
+                Xp = Xp - mean_p
+            Xp = Xp * Xp
+            sq = xp.mean(Xp, axis=0) if self.sw is None else self.sw @ Xp
+        var_p = np.clip(np.asarray(to_host(sq), dtype=np.float64), 0.0, None)
+        if mean_p is not None:
+            self.mean = mean_p * to_device(np.ldexp(1.0, e), xp, device, X.dtype)
+        # log2 of var_j + l2 / smoothness, var_j = var_p * 4**e (no overflow).
+        smooth = self.loss.smoothness
+        c = self.penalty.l2 / float(smooth) if smooth else self.penalty.l2
+        with np.errstate(divide="ignore"):
+            log_var = np.log2(var_p) + 2.0 * e
+            log_s2 = np.logaddexp2(log_var, np.log2(c) if c > 0 else -np.inf)
+        k = np.where(np.isfinite(log_s2), np.round(0.5 * log_s2), 0.0)
+        k = np.clip(k, emin, emax).astype(int)
+        if not np.any(k):
+            self._sq_norm = None
+            return
+        self.inv_scale = to_device(np.ldexp(1.0, -k), xp, device, X.dtype)
+        self._l2_factor = float(np.ldexp(1.0, -2 * int(k.min())))
+        total = float(np.sum(np.ldexp(var_p, 2 * (e - k))))
+        self._sq_norm = total + (1.0 if self.fit_intercept else 0.0)
 
     def _weighted_mean(self, X):
         xp = self.xp
@@ -101,18 +188,24 @@ class LinearObjective:
     # -- model <-> solver parameters ----------------------------------------
     def to_model(self, theta):
         """Model parameters (W, b) of solver parameters (W, c): b = c - mu.W."""
-        if self.mean is None:
+        if self.mean is None and self.inv_scale is None:
             return theta
         out = self.xp.asarray(theta, copy=True)
-        out[-1, :] = theta[-1, :] - self.mean @ theta[:-1, :]
+        if self.inv_scale is not None:
+            out[:-1, :] = theta[:-1, :] * self.inv_scale[:, None]
+        if self.mean is not None:
+            out[-1, :] = theta[-1, :] - self.mean @ out[:-1, :]
         return out
 
     def from_model(self, theta):
         """Solver parameters (W, c) of model parameters (W, b): c = b + mu.W."""
-        if self.mean is None:
+        if self.mean is None and self.inv_scale is None:
             return theta
         out = self.xp.asarray(theta, copy=True)
-        out[-1, :] = theta[-1, :] + self.mean @ theta[:-1, :]
+        if self.mean is not None:
+            out[-1, :] = theta[-1, :] + self.mean @ theta[:-1, :]
+        if self.inv_scale is not None:
+            out[:-1, :] = theta[:-1, :] / self.inv_scale[:, None]
         return out
 
     # -- layout -----------------------------------------------------------
@@ -130,11 +223,16 @@ class LinearObjective:
         """Views of the coefficients (d, K) and intercept (K,) of ``theta``."""
         return theta[:-1, :], theta[-1, :]
 
+    def _coef(self, theta):
+        """The model coefficients W (d, K) of solver parameters ``theta``."""
+        W = theta[:-1, :]
+        return W if self.inv_scale is None else W * self.inv_scale[:, None]
+
     # -- forward ----------------------------------------------------------
     def raw(self, theta, X=None):
         """Decision values ``(X - mu) @ W + c``, shape (n,) when n_outputs is 1."""
         X = self.X if X is None else X
-        W, b = self.split(theta)
+        W, b = self._coef(theta), theta[-1, :]
         if self.mean is not None:
             b = b - self.mean @ W
         if self.n_outputs == 1:
@@ -160,15 +258,16 @@ class LinearObjective:
     # -- cost -------------------------------------------------------------
     def smooth_value(self, theta):
         """Weighted mean loss plus the smooth part of the penalty."""
-        W, _ = self.split(theta)
-        return self._weighted(self.loss.loss(self.y, self.raw(theta))) + (
-            self.penalty.smooth_value(W)
-        )
+        W = self._coef(theta)
+        raw = self.raw(theta)
+        loss = self.loss.loss(self.y, raw)
+        if not self._loss_checked:
+            self._check_loss_output(raw, loss, None)
+        return self._weighted(loss) + self.penalty.smooth_value(W)
 
     def value(self, theta):
         """The full cost, L1 part included."""
-        W, _ = self.split(theta)
-        return self.smooth_value(theta) + self.penalty.l1_value(W)
+        return self.smooth_value(theta) + self.penalty.l1_value(self._coef(theta))
 
     def smooth_value_gradient(self, theta):
         """Smooth cost and its gradient with respect to ``theta``.
@@ -177,8 +276,11 @@ class LinearObjective:
         when ``fit_intercept`` is False.
         """
         xp = self.xp
-        W, _ = self.split(theta)
-        loss, g = self.loss.loss_gradient(self.y, self.raw(theta))
+        W = self._coef(theta)
+        raw = self.raw(theta)
+        loss, g = self.loss.loss_gradient(self.y, raw)
+        if not self._loss_checked:
+            self._check_loss_output(raw, loss, g)
         value = self._weighted(loss) + self.penalty.smooth_value(W)
         g = self._weight_gradient(g)
         grad = xp.empty_like(theta)
@@ -192,17 +294,60 @@ class LinearObjective:
             # d/dW of (X - mu) @ W: subtract mu times the summed gradient.
             grad[:-1, :] -= self.mean[:, None] * grad[-1, :][None, :]
         self.penalty.add_smooth_gradient(W, grad[:-1, :])
+        if self.inv_scale is not None:
+            grad[:-1, :] *= self.inv_scale[:, None]
         return value, grad
+
+    def _check_loss_output(self, raw, loss, grad):
+        """Check a loss's first output against the contract of ``Loss``.
+
+        A user loss that returns a wrong shape or non-finite values at finite
+        decision values is named in a ValueError at the first evaluation,
+        before it can corrupt training. Runs once per objective.
+        """
+        xp = self.xp
+        name = type(self.loss).__name__
+        n = raw.shape[0]
+        shape = tuple(getattr(loss, "shape", ()))
+        if shape not in ((n,), tuple(raw.shape)):
+            raise ValueError(
+                f"The loss {name} breaks the loss contract: loss(y, raw) "
+                f"returned shape {shape}, expected ({n},) (one value per "
+                f"sample) or the shape of raw {tuple(raw.shape)}. See "
+                "skloss.Loss."
+            )
+        if grad is not None and tuple(getattr(grad, "shape", ())) != tuple(
+            raw.shape
+        ):
+            raise ValueError(
+                f"The loss {name} breaks the loss contract: gradient(y, raw) "
+                f"returned shape {tuple(getattr(grad, 'shape', ()))}, expected "
+                f"the shape of raw {tuple(raw.shape)}. See skloss.Loss."
+            )
+        if bool(xp.all(xp.isfinite(raw))):
+            for what, out in (("loss(y, raw)", loss), ("gradient(y, raw)", grad)):
+                if out is not None and not bool(xp.all(xp.isfinite(out))):
+                    raise ValueError(
+                        f"The loss {name} breaks the loss contract: {what} "
+                        "returned non-finite values (NaN or inf) for finite "
+                        "decision values at the first evaluation. Make the "
+                        "loss numerically stable (see skloss.Loss)."
+                    )
+        if grad is not None:
+            self._loss_checked = True
 
     def nonsmooth_value(self, theta):
         """The L1 part of the penalty (zero without one)."""
-        return self.penalty.l1_value(self.split(theta)[0])
+        return self.penalty.l1_value(self._coef(theta))
 
     def prox(self, theta, step):
         """Proximal step on the L1 part; the intercept is left alone."""
         if not self.penalty.has_l1:
             return theta
         out = self.xp.asarray(theta, copy=True)
+        if self.inv_scale is not None:
+            # l1 * |W_j| = l1 * f_j * |W~_j|: a per-feature threshold.
+            step = step * self.inv_scale[:, None]
         out[:-1, :] = self.penalty.prox(theta[:-1, :], step)
         return out
 
@@ -219,12 +364,14 @@ class LinearObjective:
             if self.loss.smoothness is None:
                 return None
             self._L = float(self.loss.smoothness) * self.mean_sq_norm() + (
-                self.penalty.l2
+                self.penalty.l2 * self._l2_factor
             )
         return self._L
 
     def mean_sq_norm(self):
         """Weighted mean of ``||x_i - mu||^2`` (+1 for the intercept column)."""
+        if self._sq_norm is not None:
+            return self._sq_norm  # rescaled features, see _rescale
         xp = self.xp
         X = self.X
         if self.sparse:
@@ -246,3 +393,78 @@ class LinearObjective:
         if L is None or not math.isfinite(L) or L <= 0:
             return None
         return 1.0 / L
+
+    # -- mini-batches (solvers "sgd" and "adam") -----------------------------
+    def batch(self, idx):
+        """The cost restricted to the rows ``idx``: a mini-batch objective.
+
+        The batch's sample weights are normalised to sum to one within the
+        batch (an unweighted batch cost is the batch's mean loss); the
+        penalty is unchanged and the centring mean stays that of the full
+        data, so batch gradients are those of the same parametrisation.
+
+        Parameters
+        ----------
+        idx : array of int
+            Row indices of the batch.
+
+        Returns
+        -------
+        LinearObjective or None
+            None when the batch's samples all have zero weight.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skloss._objective import LinearObjective
+        >>> from skloss.losses import LogLoss
+        >>> X = np.array([[1.0], [-1.0], [2.0]])
+        >>> obj = LinearObjective(LogLoss(), X, np.array([1.0, 0.0, 1.0]))
+        >>> sub = obj.batch(np.array([0, 2]))
+        >>> sub.X.shape, bool(np.all(sub.mean == obj.mean))
+        ((2, 1), True)
+        """
+        sw = None
+        if self.sw is not None:
+            sw = self.sw[idx]
+            if not float(self.xp.sum(sw)) > 0:
+                return None
+        sub = type(self)(
+            self.loss,
+            self.X[idx],
+            self.y[idx],
+            sample_weight=sw,
+            penalty=self.penalty,
+            fit_intercept=False,
+        )
+        sub.fit_intercept = self.fit_intercept
+        sub.mean = self.mean
+        # The same implicit feature scaling as the full data (see _rescale).
+        sub.inv_scale, sub._l2_factor = self.inv_scale, self._l2_factor
+        sub._sq_norm = None
+        return sub
+
+    def max_sq_norm(self):
+        """Largest ``||x_i - mu||^2`` over samples (+1 for the intercept).
+
+        With it, ``loss.smoothness * max_sq_norm() + l2`` bounds the
+        smoothness of every single-sample (hence every mini-batch) cost.
+        """
+        xp = self.xp
+        X, mean = self.X, self.mean
+        if self.inv_scale is not None:
+            # Features of extreme magnitude: measure them rescaled (a copy).
+            if self.sparse:
+                X = X @ sp.diags(to_host(self.inv_scale))
+            else:
+                X = X * self.inv_scale
+            mean = None if mean is None else mean * self.inv_scale
+        if self.sparse:
+            sq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+        else:
+            sq = xp.vecdot(X, X)
+        if mean is not None:
+            cross = X @ mean
+            sq = sq - 2.0 * xp.asarray(cross) + float(xp.vecdot(mean, mean))
+            return max(float(xp.max(sq)), 0.0) + 1.0
+        return max(float(xp.max(sq)), 0.0)

@@ -10,6 +10,11 @@ CONFIGURATIONS = [
     GDLogisticClassifier(learning_rate=0.01),
     GDLogisticClassifier(penalty=None),
     GDLogisticClassifier(class_weight="balanced"),
+    GDLogisticClassifier(solver="nesterov"),
+    GDLogisticClassifier(solver="nesterov", penalty="l1"),
+    GDLogisticClassifier(solver="sgd", random_state=0),
+    GDLogisticClassifier(solver="sgd", momentum=0.9, nesterov=True, random_state=0),
+    GDLogisticClassifier(solver="adam", penalty="elasticnet", random_state=0),
 ]
 
 

@@ -1,9 +1,44 @@
-"""Solvers: one module per family behind the contract of ``Solver``."""
+"""Solvers: one module per family behind the contract of ``Solver``.
+
+- "gd": full-batch proximal gradient descent (:class:`GradientDescent`);
+- "nesterov": accelerated proximal gradient, FISTA with adaptive restart
+  (:class:`NesterovGradient`);
+- "sgd": mini-batch proximal SGD with (Nesterov) momentum
+  (:class:`StochasticGradient`);
+- "adam": mini-batch Adam with a proximal L1 step (:class:`Adam`).
+
+Schedules (:func:`make_schedule`) multiply the step size per epoch;
+:class:`EarlyStopping` scores each epoch and keeps the best weights.
+"""
 
 from ._base import OptimizeResult, Solver
+from ._early_stopping import EarlyStopping
 from ._gd import GradientDescent
+from ._minibatch import Adam, MiniBatchSolver, StochasticGradient
+from ._nesterov import NesterovGradient
+from ._schedules import (
+    SCHEDULES,
+    AdaptiveSchedule,
+    ConstantSchedule,
+    CosineSchedule,
+    ExponentialSchedule,
+    FunctionSchedule,
+    InvScalingSchedule,
+    Schedule,
+    make_schedule,
+)
 
-SOLVERS = {"gd": GradientDescent}
+SOLVERS = {
+    "gd": GradientDescent,
+    "nesterov": NesterovGradient,
+    "sgd": StochasticGradient,
+    "adam": Adam,
+}
+
+#: Solvers that visit the data in mini-batches.
+MINIBATCH_SOLVERS = frozenset(
+    name for name, cls in SOLVERS.items() if issubclass(cls, MiniBatchSolver)
+)
 
 
 def make_solver(name, **params):
@@ -35,4 +70,25 @@ def make_solver(name, **params):
     return cls(**params)
 
 
-__all__ = ["GradientDescent", "OptimizeResult", "SOLVERS", "Solver", "make_solver"]
+__all__ = [
+    "Adam",
+    "AdaptiveSchedule",
+    "ConstantSchedule",
+    "CosineSchedule",
+    "EarlyStopping",
+    "ExponentialSchedule",
+    "FunctionSchedule",
+    "GradientDescent",
+    "InvScalingSchedule",
+    "MINIBATCH_SOLVERS",
+    "MiniBatchSolver",
+    "NesterovGradient",
+    "OptimizeResult",
+    "SCHEDULES",
+    "SOLVERS",
+    "Schedule",
+    "Solver",
+    "StochasticGradient",
+    "make_schedule",
+    "make_solver",
+]

@@ -17,7 +17,7 @@ class OptimizeResult:
     Attributes
     ----------
     theta : array of shape (n_features + 1, n_outputs)
-        The final parameters.
+        The final parameters (the best epoch's under early stopping).
     n_iter : int
         Epochs run.
     loss_curve : list of float
@@ -28,6 +28,13 @@ class OptimizeResult:
         Whether a stopping criterion was met before ``max_iter``.
     stopped_by_callback : bool
         Whether a callback asked to stop.
+    validation_scores : list of float
+        The early-stopping score after each epoch (empty without it).
+    best_epoch : int or None
+        The epoch whose weights ``theta`` holds under early stopping.
+    state : dict
+        The solver state to continue from (``partial_fit``): the epoch
+        count, the schedule, momentum buffers.
     """
 
     theta: object
@@ -36,6 +43,9 @@ class OptimizeResult:
     step_sizes: list = field(default_factory=list)
     converged: bool = False
     stopped_by_callback: bool = False
+    validation_scores: list = field(default_factory=list)
+    best_epoch: object = None
+    state: dict = field(default_factory=dict)
 
 
 class Solver:
@@ -44,8 +54,8 @@ class Solver:
     A solver lists the objective methods it needs in ``requires``; a
     missing one is a readable error. Subclasses implement :meth:`_run`, a
     generator yielding ``(theta, cost, step)`` once per epoch; the base class
-    owns stopping, divergence detection, verbosity and callbacks, so every
-    solver behaves alike.
+    owns stopping, early stopping, divergence detection, verbosity and
+    callbacks, so every solver behaves alike.
 
     Parameters
     ----------
@@ -58,18 +68,32 @@ class Solver:
         See ``tol``.
     verbose : int
         Print one line per epoch when positive.
+    schedule : Schedule or None
+        Multiplies the base step size at each epoch (see
+        :mod:`skloss.optim`); its state carries over in ``state``.
     """
 
     requires = ("smooth_value_gradient", "value")
     # Whether "no improvement for n_iter_no_change epochs" ends training;
     # non-monotone methods (Barzilai-Borwein) rely on their own test instead.
     stop_on_plateau = True
+    # Whether a plateau above the starting cost counts as divergence; only
+    # sound for deterministic methods (mini-batch noise can sit above it).
+    plateau_is_divergence = True
+    # State entries that are displacements of theta (velocities): they are
+    # kept in model coordinates between calls, so that the centring of the
+    # next call's data applies to them.
+    _direction_state = ()
 
-    def __init__(self, *, max_iter=1000, tol=1e-6, n_iter_no_change=5, verbose=0):
+    def __init__(
+        self, *, max_iter=1000, tol=1e-6, n_iter_no_change=5, verbose=0,
+        schedule=None,
+    ):
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.verbose = verbose
+        self.schedule = schedule
 
     def _check_objective(self, objective):
         missing = [m for m in self.requires if not hasattr(objective, m)]
@@ -79,14 +103,27 @@ class Solver:
                 f"which {type(objective).__name__} lacks."
             )
 
-    def _run(self, objective, theta):  # pragma: no cover - abstract
+    def _run(self, objective, theta, state):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _factor(self, state):
+        """The schedule's factor for the current epoch (1 without one)."""
+        if self.schedule is None:
+            return 1.0
+        return float(self.schedule(state["epoch"]))
 
     def _converged(self, objective, theta, cost, step):
         """Solver-specific convergence test (e.g. a small gradient)."""
         return False
 
-    def minimize(self, objective, theta0, *, callback=None):
+    def safe_step(self, objective):
+        """A step size for which this solver cannot diverge on ``objective``."""
+        return objective.safe_step()
+
+    def minimize(
+        self, objective, theta0, *, callback=None, on_epoch_begin=None,
+        early_stopping=None, state=None,
+    ):
         """Minimise ``objective`` from ``theta0``.
 
         Parameters
@@ -98,6 +135,15 @@ class Solver:
         callback : callable, default=None
             Called as ``callback(epoch, theta, cost, step)`` after each
             epoch; returning True stops training.
+        on_epoch_begin : callable, default=None
+            Called as ``on_epoch_begin(epoch)`` before each epoch.
+        early_stopping : EarlyStopping, default=None
+            Scores each epoch; training stops when it says so and the best
+            epoch's weights are returned. It replaces the plateau rule on
+            the training cost.
+        state : dict, default=None
+            The ``state`` of an earlier result to continue from (used by
+            ``partial_fit``); it is updated in place. None starts afresh.
 
         Returns
         -------
@@ -109,7 +155,12 @@ class Solver:
             When the cost becomes non-finite or grows without bound.
         """
         self._check_objective(objective)
-        result = OptimizeResult(theta=theta0)
+        state = {} if state is None else state
+        state.setdefault("epoch", 0)
+        for key in self._direction_state:
+            if state.get(key) is not None:
+                state[key] = objective.from_model(state[key])
+        result = OptimizeResult(theta=theta0, state=state)
         cost0 = objective.value(theta0)
         if not math.isfinite(cost0):
             raise DivergenceError(
@@ -118,43 +169,69 @@ class Solver:
                 "loss for overflow.",
                 epoch=0,
             )
+        schedule = self.schedule
+        plateau = (
+            self.tol is not None
+            and self.stop_on_plateau
+            and early_stopping is None
+            and not getattr(schedule, "handles_plateau", False)
+        )
         best = cost0
         no_improve = 0
         start = time.perf_counter()
-        for epoch, (theta, cost, step) in enumerate(
-            self._run(objective, theta0), start=1
-        ):
-            self._check_divergence(objective, epoch, cost, cost0, step)
+        steps = self._run(objective, theta0, state)
+        for epoch in range(1, self.max_iter + 1):
+            if on_epoch_begin is not None:
+                on_epoch_begin(epoch)
+            theta, cost, step = next(steps)
+            state["epoch"] += 1
+            self._check_divergence(objective, state["epoch"], cost, cost0, step)
             result.theta = theta
             result.n_iter = epoch
             result.loss_curve.append(cost)
             result.step_sizes.append(step)
             if self.verbose:
                 print(
-                    f"-- Epoch {epoch}, cost: {cost:.8g}, step: {step:.4g}, "
+                    f"-- Epoch {state['epoch']}, cost: {cost:.8g}, "
+                    f"step: {step:.4g}, "
                     f"time: {time.perf_counter() - start:.3f}s"
                 )
+            stop = False
+            if schedule is not None and schedule.observe(cost):
+                stop = result.converged = True
+            if early_stopping is not None and early_stopping.update(epoch, theta):
+                stop = result.converged = True
             if callback is not None and callback(epoch, theta, cost, step):
-                result.stopped_by_callback = True
+                stop = result.stopped_by_callback = True
+            if stop:
                 break
             if self._converged(objective, theta, cost, step):
                 result.converged = True
                 break
-            if self.tol is not None and self.stop_on_plateau:
+            if plateau:
                 if cost > best - self.tol:
                     no_improve += 1
                 else:
                     no_improve = 0
                 if no_improve >= self.n_iter_no_change:
-                    if cost > cost0:
+                    if cost > cost0 and self.plateau_is_divergence:
                         # A plateau above the starting cost is oscillation:
                         # the step is too large for this data.
-                        self._raise_divergence(objective, epoch, cost, cost0, step)
+                        self._raise_divergence(
+                            objective, state["epoch"], cost, cost0, step
+                        )
                     result.converged = True
                     break
             best = min(best, cost)
-            if epoch >= self.max_iter:
-                break
+        steps.close()
+        if early_stopping is not None:
+            result.validation_scores = list(early_stopping.scores_)
+            result.best_epoch = early_stopping.best_epoch_
+            if early_stopping.best_theta_ is not None:
+                result.theta = early_stopping.best_theta_
+        for key in self._direction_state:
+            if state.get(key) is not None:
+                state[key] = objective.to_model(state[key])
         return result
 
     def _check_divergence(self, objective, epoch, cost, cost0, step):
@@ -163,7 +240,7 @@ class Solver:
         self._raise_divergence(objective, epoch, cost, cost0, step)
 
     def _raise_divergence(self, objective, epoch, cost, cost0, step):
-        safe = objective.safe_step()
+        safe = self.safe_step(objective)
         advice = (
             f"A step size of at most {safe:.3g} is safe for this data, or use "
             "learning_rate='auto'."

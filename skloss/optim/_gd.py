@@ -25,11 +25,10 @@ class GradientDescent(Solver):
     ----------
     learning_rate : float or "auto"
         Fixed step size, or "auto" for safeguarded Barzilai-Borwein steps.
-    schedule : callable, default=None
-        ``schedule(epoch) -> factor`` multiplying a float learning rate at
-        each (0-based) epoch; ignored with "auto".
     **kwargs
-        Passed to :class:`~skloss.optim.Solver` (max_iter, tol, ...).
+        Passed to :class:`~skloss.optim.Solver` (max_iter, tol, schedule,
+        ...). A schedule multiplies a float learning rate at each epoch; it
+        is ignored with "auto", whose line search picks every step.
 
     Examples
     --------
@@ -50,10 +49,11 @@ class GradientDescent(Solver):
     _SIGMA = 1e-4
     _MEMORY = 10
 
-    def __init__(self, learning_rate="auto", schedule=None, **kwargs):
+    def __init__(self, learning_rate="auto", **kwargs):
         super().__init__(**kwargs)
         self.learning_rate = learning_rate
-        self.schedule = schedule
+        if learning_rate == "auto":
+            self.schedule = None
         self._grad_map = math.inf
         # Barzilai-Borwein costs are not monotone: stop on the gradient only.
         self.stop_on_plateau = learning_rate != "auto"
@@ -61,28 +61,24 @@ class GradientDescent(Solver):
     def _converged(self, objective, theta, cost, step):
         return self.tol is not None and self._grad_map <= self.tol
 
-    def _run(self, objective, theta):
+    def _run(self, objective, theta, state):
         if self.learning_rate == "auto":
             yield from self._run_auto(objective, theta)
         else:
-            yield from self._run_fixed(objective, theta)
+            yield from self._run_fixed(objective, theta, state)
 
     def _grad_map_norm(self, xp, d, step):
         return float(xp.max(xp.abs(d))) / step
 
-    def _run_fixed(self, objective, theta):
+    def _run_fixed(self, objective, theta, state):
         xp = objective.xp
         _, g = objective.smooth_value_gradient(theta)
-        epoch = 0
         while True:
-            step = float(self.learning_rate)
-            if self.schedule is not None:
-                step *= float(self.schedule(epoch))
+            step = float(self.learning_rate) * self._factor(state)
             theta_new = objective.prox(theta - step * g, step)
             f_new, g = objective.smooth_value_gradient(theta_new)
             self._grad_map = self._grad_map_norm(xp, theta_new - theta, step)
             theta = theta_new
-            epoch += 1
             yield theta, f_new + objective.nonsmooth_value(theta), step
 
     def _run_auto(self, objective, theta):
