@@ -44,10 +44,6 @@ from .optim import (
     make_solver,
 )
 
-# Fitted attributes that ``validate_data(reset=True)`` sets before training;
-# a failed fit puts them back so an earlier model stays usable.
-_RESET_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
-
 
 def _has_proba(estimator):
     """Whether the loss in use maps decision values to probabilities.
@@ -65,6 +61,10 @@ def _has_proba(estimator):
             "decision_function, or a loss such as 'log_loss'."
         )
     return True
+
+
+# Set by scikit-learn's callback machinery for the duration of a fit.
+_CALLBACK_KEYS = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
 
 
 def _keeps_state_on_error(method):
@@ -85,8 +85,12 @@ def _keeps_state_on_error(method):
         try:
             return method(self, *args, **kwargs)
         except BaseException:
+            # The callback context (set up during the call) stays, so that
+            # _fit_context can still tear the callbacks down.
+            live = {k: v for k, v in vars(self).items() if k in _CALLBACK_KEYS}
             vars(self).clear()
             vars(self).update(saved)
+            vars(self).update(live)
             raise
 
     return wrapper
@@ -425,6 +429,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
 
     # -- fit --------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
+    @_keeps_state_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit the model with the chosen solver.
 
@@ -446,7 +451,6 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self : GDLogisticClassifier
             The fitted estimator.
         """
-        saved = self._save_reset_attributes()
         callbacks = None
         try:
             X, y = validate_data(
@@ -457,8 +461,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 dtype=[np.float64, np.float32],
                 reset=True,
             )
-            check_classification_targets(y)
-            classes, y_idx = np.unique(y, return_inverse=True)
+            classes, y_idx = self._unique_labels(y)
             if classes.shape[0] < 2:
                 raise ValueError(
                     "This solver needs samples of at least 2 classes in the "
@@ -522,7 +525,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 early_stopping=early,
             )
         except BaseException:
-            self._restore_reset_attributes(saved)
+            # @_keeps_state_on_error restores the attributes.
             if callbacks is not None and callbacks.active:
                 callbacks.abort()
             raise
@@ -538,7 +541,10 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                                                    y_idx, classes)
         if callbacks.active:
             callbacks.end_fit()
-        if not (result.converged or result.stopped_by_callback):
+        # As in SGDClassifier, tol=None means "run max_iter epochs": no warning.
+        if self.tol is not None and not (
+            result.converged or result.stopped_by_callback
+        ):
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter="
                 f"{self.max_iter} epochs (last cost {result.loss_curve[-1]:.6g}). "
@@ -549,6 +555,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @_keeps_state_on_error
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch on a batch of data, continuing the model.
 
@@ -590,7 +597,6 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             # _fit_context skips this once fitted, like SGDClassifier; the
             # first call must check the parameters.
             self._validate_params()
-        saved = self._save_reset_attributes()
         callbacks = None
         try:
             if first and classes is None:
@@ -607,9 +613,9 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 dtype=[np.float64, np.float32],
                 reset=first,
             )
-            check_classification_targets(y)
+            self._unique_labels(y)
             all_classes = self._partial_fit_classes(classes, first)
-            unknown = np.setdiff1d(np.unique(y), all_classes)
+            unknown = np.setdiff1d(self._unique_labels(y)[0], all_classes)
             if unknown.shape[0]:
                 raise ValueError(
                     f"partial_fit got labels {unknown.tolist()} that are not "
@@ -676,7 +682,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 state=train_state.get("solver"),
             )
         except BaseException:
-            self._restore_reset_attributes(saved)
+            # @_keeps_state_on_error restores the attributes.
             if callbacks is not None and callbacks.active:
                 callbacks.abort()
             raise
@@ -698,15 +704,19 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         return self
 
     # -- fit helpers --------------------------------------------------------
-    def _save_reset_attributes(self):
-        return {k: self.__dict__[k] for k in _RESET_ATTRIBUTES if k in self.__dict__}
-
-    def _restore_reset_attributes(self, saved):
-        for key in _RESET_ATTRIBUTES:
-            if key in saved:
-                self.__dict__[key] = saved[key]
-            else:
-                self.__dict__.pop(key, None)
+    @staticmethod
+    def _unique_labels(y):
+        """Checked ``np.unique(y, return_inverse=True)``; clear error for mixes."""
+        try:
+            check_classification_targets(y)
+            return np.unique(y, return_inverse=True)
+        except TypeError:
+            kinds = sorted({type(label).__name__ for label in y.tolist()})
+            raise ValueError(
+                f"y has a mix of label types ({', '.join(kinds)}) that cannot "
+                "be sorted; use labels of one type (all strings or all "
+                "numbers)."
+            ) from None
 
     def _make_solver(self, objective, rng, max_iter, tol, schedule=None):
         """The solver for this fit; ``rng`` seeds the mini-batch order."""
@@ -909,7 +919,8 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 raise ValueError(
                     "warm_start=True needs the same classes and number of "
                     f"features as the previous fit (classes {self.classes_}, "
-                    f"{self.n_features_in_} features), got classes {classes}. "
+                    f"{self._theta.shape[0] - 1} features), got classes "
+                    f"{classes} and {objective.n_features} features. "
                     "Set warm_start=False to train a new model."
                 )
             return np.array(self._theta, dtype=theta.dtype, copy=True)
