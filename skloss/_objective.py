@@ -173,7 +173,8 @@ class LinearObjective:
             self._sq_norm = None
             return
         self.inv_scale = to_device(np.ldexp(1.0, -k), xp, device, X.dtype)
-        self._l2_factor = float(np.ldexp(1.0, -2 * int(k.min())))
+        if self.penalty.l2 > 0:  # then f_j**2 <= smoothness / l2: finite
+            self._l2_factor = float(np.ldexp(1.0, -2 * int(k.min())))
         total = float(np.sum(np.ldexp(var_p, 2 * (e - k))))
         self._sq_norm = total + (1.0 if self.fit_intercept else 0.0)
 

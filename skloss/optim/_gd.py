@@ -68,7 +68,9 @@ class GradientDescent(Solver):
             yield from self._run_fixed(objective, theta, state)
 
     def _grad_map_norm(self, xp, d, step):
-        return float(xp.max(xp.abs(d))) / step
+        size = float(xp.max(xp.abs(d)))
+        # A step that underflowed to zero says nothing about convergence.
+        return size / step if step > 0 else math.inf
 
     def _run_fixed(self, objective, theta, state):
         xp = objective.xp
@@ -98,10 +100,11 @@ class GradientDescent(Solver):
                 dd = _vdot(xp, d, d)
                 f_new, g_new = objective.smooth_value_gradient(theta_new)
                 cost = f_new + objective.nonsmooth_value(theta_new)
-                if (
+                # dd == 0 first: a step that underflowed to 0 moves nothing.
+                if dd == 0.0 or (
                     math.isfinite(cost)
-                    and cost <= f_ref - self._SIGMA / (2 * step) * dd
-                ) or dd == 0.0:
+                    and cost <= f_ref - self._SIGMA * dd / (2 * step)
+                ):
                     break
                 step *= 0.5
             self._grad_map = self._grad_map_norm(xp, d, step)
@@ -113,7 +116,7 @@ class GradientDescent(Solver):
                 step = dd / sy if use_bb1 else sy / _vdot(xp, yv, yv)
                 use_bb1 = not use_bb1
             else:
-                step = min(used * 2.0, 1e12)
+                step = min(used * 2.0, 1e12) if used > 0 else 1.0 / max(L, 1e-12)
             theta, f, g = theta_new, f_new, g_new
             recent.append(cost)
             yield theta, cost, used
