@@ -67,6 +67,39 @@ def _has_proba(estimator):
 _CALLBACK_KEYS = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
 
 
+def _warn_if_separated(objective, theta, mode, coef):
+    """Warn when no penalty bounds the weights and the fit separates the data.
+
+    Without a penalty, perfectly separable training data have no finite
+    minimiser of the cost: the weights grow with every epoch (the cost tends
+    to its infimum only as they go to infinity). Training still stops (at
+    ``tol`` or ``max_iter``) and nothing overflows, but the user should know.
+    """
+    xp = objective.xp
+    raw = objective.raw(theta)
+    y = objective.y
+    weight = objective.sw
+    keep = slice(None) if weight is None else weight > 0
+    if mode == "multinomial":
+        separated = bool(
+            xp.all(xp.argmax(raw[keep], axis=1) == xp.argmax(y[keep], axis=1))
+        )
+    else:
+        margins = (2.0 * y[keep] - 1.0) * raw[keep]
+        # One-vs-rest: any one separable problem makes its weights diverge.
+        separated = bool(xp.any(xp.all(margins > 0, axis=0)))
+    if separated:
+        warnings.warn(
+            "The training data are perfectly separable and no penalty bounds "
+            "the weights (penalty=None or alpha=0): the cost has no finite "
+            "minimiser, so the weights keep growing with training (stopped at "
+            f"max |coef| = {float(np.max(np.abs(to_host(coef)))):.3g}). "
+            "Predictions are sound but probabilities are overconfident; use "
+            "penalty='l2' with alpha > 0 for a unique, finite solution.",
+            ConvergenceWarning,
+        )
+
+
 def _keeps_state_on_error(method):
     """Restore every attribute of the estimator when ``method`` raises.
 
@@ -552,6 +585,8 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 "(e.g. with StandardScaler).",
                 ConvergenceWarning,
             )
+        if self.penalty is None or not self.alpha > 0:
+            _warn_if_separated(objective, result.theta, mode, self.coef_)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
