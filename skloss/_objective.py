@@ -236,17 +236,18 @@ class LinearObjective:
         W, b = self._coef(theta), theta[-1, :]
         if self.mean is not None:
             b = b - self.mean @ W
-        if self.n_outputs == 1:
-            return X @ W[:, 0] + b[0]
-        return X @ W + b
+        # One product, then the shift added in place (no second n-array).
+        out = X @ W[:, 0] if self.n_outputs == 1 else X @ W
+        out += b[0] if self.n_outputs == 1 else b
+        return out
 
     def _weighted(self, values):
         """Weighted sum over samples of per-sample values (n,) or (n, K)."""
         xp = self.xp
-        if values.ndim == 2:
-            values = xp.sum(values, axis=1)
         if self.sw is None:
             return float(xp.sum(values)) * self._scale
+        if values.ndim == 2:
+            return float(xp.sum(self.sw @ values))
         return float(xp.vecdot(self.sw, values))
 
     def _weight_gradient(self, g):
@@ -283,7 +284,8 @@ class LinearObjective:
         if not self._loss_checked:
             self._check_loss_output(raw, loss, g)
         value = self._weighted(loss) + self.penalty.smooth_value(W)
-        g = self._weight_gradient(g)
+        # Unweighted: the 1/n factor scales the (d + 1, K) result, not g.
+        g = g if self.sw is None else self._weight_gradient(g)
         grad = xp.empty_like(theta)
         if self.n_outputs == 1:
             grad[:-1, 0] = self.X.T @ g
@@ -291,6 +293,8 @@ class LinearObjective:
         else:
             grad[:-1, :] = self.X.T @ g
             grad[-1, :] = xp.sum(g, axis=0) if self.fit_intercept else 0.0
+        if self.sw is None:
+            grad *= self._scale
         if self.mean is not None:
             # d/dW of (X - mu) @ W: subtract mu times the summed gradient.
             grad[:-1, :] -= self.mean[:, None] * grad[-1, :][None, :]
