@@ -93,10 +93,11 @@ class StochasticGradient(MiniBatchSolver):
     ----------
     learning_rate : float or "auto"
         The step size :math:`s` before the schedule. "auto" is
-        ``(1 - momentum) / L_max``, with ``L_max`` the largest per-sample
-        smoothness (loss curvature bound times the largest squared row
-        norm of the centred data, plus the L2 strength): every mini-batch
-        step is then a descent step, whatever the batch, so training
+        ``1 / L_max``, with ``L_max`` the largest per-sample smoothness
+        (loss curvature bound times the largest squared row norm of the
+        centred data, plus the L2 strength): every mini-batch step is then
+        a descent step, whatever the batch, and heavy-ball or Nesterov
+        momentum below 1 stays stable (they need ``s L < 2``), so training
         cannot diverge even on unscaled data.
     momentum : float, default=0.0
         The momentum :math:`\\mu`, in [0, 1).
@@ -137,7 +138,7 @@ class StochasticGradient(MiniBatchSolver):
         return max(L, 1e-12)
 
     def _auto_step(self, objective):
-        return (1.0 - self.momentum) / self._l_max(objective)
+        return 1.0 / self._l_max(objective)
 
     def safe_step(self, objective):
         return 1.0 / self._l_max(objective)

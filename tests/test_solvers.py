@@ -1,0 +1,243 @@
+"""Every solver reaches the optimum of the same convex problem.
+
+The reference optimum is computed independently with scipy's L-BFGS-B: the
+L1 part is made smooth by splitting ``w = w+ - w-`` with ``w+, w- >= 0``,
+an exact reformulation of the same convex problem.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import minimize
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
+from skloss import GDLogisticClassifier
+from skloss._objective import LinearObjective
+from skloss._penalties import make_penalty
+from skloss.losses import LogLoss
+from skloss.optim import SOLVERS, make_solver
+
+PENALTIES = {
+    # penalty: (alpha, l1_ratio)
+    None: (0.0, 0.0),
+    "l2": (0.01, 0.0),
+    "l1": (0.03, 1.0),
+    "elasticnet": (0.03, 0.5),
+}
+
+# Mini-batch solvers approach the optimum up to gradient noise; a cosine
+# schedule anneals the step to zero so the noise dies out.
+SOLVER_SETTINGS = {
+    "gd": (dict(tol=1e-10, max_iter=20_000), 1e-6),
+    "nesterov": (dict(tol=1e-10, max_iter=20_000), 1e-6),
+    "sgd": (
+        dict(schedule="cosine", max_iter=200, batch_size=20, tol=None,
+             momentum=0.5),
+        2e-2,
+    ),
+    "adam": (
+        dict(schedule="cosine", max_iter=200, batch_size=20, tol=None,
+             learning_rate=0.05),
+        2e-2,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def binary_data():
+    X, y = make_classification(
+        200, 5, n_informative=3, n_redundant=0, random_state=0
+    )
+    return (X - X.mean(axis=0)) / X.std(axis=0), y
+
+
+def reference_optimum(X, y, alpha, l1_ratio):
+    """argmin mean log loss + alpha (rho |w|_1 + (1 - rho)/2 |w|^2), by scipy."""
+    n, d = X.shape
+
+    def split_cost(z):
+        wp, wm, b = z[:d], z[d:2 * d], z[2 * d]
+        w = wp - wm
+        raw = X @ w + b
+        loss = np.mean(np.logaddexp(0.0, raw) - y * raw)
+        g_raw = (0.5 * (1.0 + np.tanh(0.5 * raw)) - y) / n
+        g_w = X.T @ g_raw + alpha * (1 - l1_ratio) * w
+        value = loss + alpha * (
+            l1_ratio * np.sum(wp + wm) + 0.5 * (1 - l1_ratio) * (w @ w)
+        )
+        grad = np.concatenate(
+            [g_w + alpha * l1_ratio, -g_w + alpha * l1_ratio, [g_raw.sum()]]
+        )
+        return value, grad
+
+    res = minimize(
+        split_cost,
+        np.zeros(2 * d + 1),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0, None)] * (2 * d) + [(None, None)],
+        options=dict(maxiter=50_000, maxcor=30, gtol=1e-13, ftol=1e-16),
+    )
+    z = res.x
+    return z[:d] - z[d:2 * d], z[2 * d]
+
+
+@pytest.mark.parametrize("penalty", list(PENALTIES))
+@pytest.mark.parametrize("solver", list(SOLVERS))
+def test_every_solver_reaches_the_optimum(solver, penalty, binary_data):
+    X, y = binary_data
+    alpha, l1_ratio = PENALTIES[penalty]
+    w_ref, b_ref = reference_optimum(X, y, alpha, l1_ratio)
+    params, atol = SOLVER_SETTINGS[solver]
+    clf = GDLogisticClassifier(
+        solver=solver, penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
+        random_state=0, **params,
+    ).fit(X, y)
+    scale = max(np.abs(w_ref).max(), 1.0)
+    np.testing.assert_allclose(clf.coef_.ravel(), w_ref, atol=atol * scale)
+    np.testing.assert_allclose(clf.intercept_[0], b_ref, atol=atol * scale)
+    if solver in ("gd", "nesterov") and penalty in ("l1", "elasticnet"):
+        # Proximal steps give exact zeros exactly where the optimum has them.
+        assert np.any(w_ref == 0)
+        np.testing.assert_array_equal(clf.coef_.ravel() == 0, w_ref == 0)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+def test_minibatch_proximal_steps_give_exact_zeros(solver, penalty, binary_data):
+    X, y = binary_data
+    # A strong L1 part: the optimum keeps only the strongest features.
+    clf = GDLogisticClassifier(
+        solver=solver, penalty=penalty, alpha=0.2, l1_ratio=0.9,
+        random_state=0, max_iter=50, tol=None,
+    ).fit(X, y)
+    w_ref, _ = reference_optimum(X, y, 0.2, 0.9 if penalty == "elasticnet" else 1.0)
+    assert np.any(w_ref == 0)
+    assert np.all(clf.coef_.ravel()[w_ref == 0] == 0)
+
+
+@pytest.mark.parametrize("solver", list(SOLVERS))
+def test_multinomial_optimum_matches_logistic_regression(solver, iris):
+    X, y = iris
+    n = X.shape[0]
+    C = 100.0 / n
+    ref = LogisticRegression(C=C, tol=1e-12, max_iter=10_000).fit(X, y)
+    params, atol = SOLVER_SETTINGS[solver]
+    if solver in ("sgd", "adam"):
+        params = dict(params, momentum=0.9) if solver == "sgd" else dict(
+            params, learning_rate=0.1
+        )
+        params["batch_size"] = 32
+        params["max_iter"] = 300
+    clf = GDLogisticClassifier(
+        solver=solver, alpha=1.0 / (C * n), random_state=0, **params
+    ).fit(X, y)
+    scale = np.abs(ref.coef_).max()
+    np.testing.assert_allclose(clf.coef_, ref.coef_, atol=atol * scale)
+    np.testing.assert_allclose(clf.intercept_, ref.intercept_, atol=atol * scale)
+
+
+@pytest.mark.parametrize("solver", list(SOLVERS))
+def test_sparse_input_gives_the_dense_model(solver, binary_data):
+    X, y = binary_data
+    params = dict(solver=solver, random_state=0, max_iter=30, tol=None)
+    dense = GDLogisticClassifier(**params).fit(X, y)
+    sparse = GDLogisticClassifier(**params).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("solver", list(SOLVERS))
+def test_same_random_state_gives_bit_identical_models(solver, binary_data):
+    X, y = binary_data
+    params = dict(solver=solver, init="random", max_iter=20, tol=None)
+    a = GDLogisticClassifier(random_state=7, **params).fit(X, y)
+    b = GDLogisticClassifier(random_state=7, **params).fit(X, y)
+    assert a.coef_.tobytes() == b.coef_.tobytes()
+    assert a.intercept_.tobytes() == b.intercept_.tobytes()
+    assert a.loss_curve_ == b.loss_curve_
+    c = GDLogisticClassifier(random_state=8, **params).fit(X, y)
+    # The seed matters: it draws the initial weights (and the batch order).
+    assert not np.array_equal(a.coef_, c.coef_)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_shuffle_draws_the_batch_order_from_random_state(solver, binary_data):
+    X, y = binary_data
+    params = dict(solver=solver, max_iter=3, tol=None, batch_size=16)
+    a = GDLogisticClassifier(random_state=1, **params).fit(X, y)
+    b = GDLogisticClassifier(random_state=2, **params).fit(X, y)
+    assert not np.array_equal(a.coef_, b.coef_)
+    # Without shuffling the order is fixed and the seed does not matter.
+    c = GDLogisticClassifier(random_state=1, shuffle=False, **params).fit(X, y)
+    d = GDLogisticClassifier(random_state=2, shuffle=False, **params).fit(X, y)
+    assert c.coef_.tobytes() == d.coef_.tobytes()
+
+
+def test_sgd_step_is_plain_minibatch_sgd(binary_data):
+    """One epoch of "sgd" without shuffling, replayed by hand."""
+    X, y = binary_data
+    X, y = X[:40], y[:40]
+    clf = GDLogisticClassifier(
+        solver="sgd", learning_rate=0.3, batch_size=16, shuffle=False,
+        penalty=None, fit_intercept=False, max_iter=1, tol=None,
+    ).fit(X, y)
+    w = np.zeros(X.shape[1])
+    for start in range(0, 40, 16):
+        Xb, yb = X[start:start + 16], y[start:start + 16]
+        p = 0.5 * (1.0 + np.tanh(0.5 * (Xb @ w)))
+        w = w - 0.3 * Xb.T @ (p - yb) / Xb.shape[0]
+    np.testing.assert_allclose(clf.coef_.ravel(), w, rtol=1e-12)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sgd_momentum_update_rule(nesterov):
+    """Heavy-ball and Nesterov momentum on f(w) = w^2 / 2, by hand."""
+    X = np.array([[1.0], [-1.0]])
+    obj = LinearObjective(
+        LogLoss(), X, np.array([1.0, 0.0]), fit_intercept=False,
+        penalty=make_penalty("l2", 1.0),
+    )
+    solver = make_solver(
+        "sgd", learning_rate=0.1, momentum=0.9, nesterov=nesterov,
+        batch_size=2, shuffle=False, max_iter=3, tol=None,
+    )
+    theta0 = np.array([[1.0], [0.0]])
+    res = solver.minimize(obj, theta0)
+    w, v = 1.0, 0.0
+    for _ in range(3):
+        g = float(obj.smooth_value_gradient(np.array([[w], [0.0]]))[1][0, 0])
+        if nesterov:
+            v = 0.9 * v - 0.1 * g
+            w = w + 0.9 * v - 0.1 * g
+        else:
+            w_new = w + 0.9 * v - 0.1 * g
+            v, w = w_new - w, w_new
+    np.testing.assert_allclose(res.theta[0, 0], w, rtol=1e-12)
+
+
+def test_minibatch_objective_matches_the_full_one(binary_data):
+    X, y = binary_data
+    y = y.astype(float)
+    sw = np.abs(np.random.default_rng(0).normal(size=X.shape[0]))
+    sw[::3] = 0.0
+    obj = LinearObjective(LogLoss(), X, y, sample_weight=sw)
+    theta = np.random.default_rng(1).normal(size=(X.shape[1] + 1, 1))
+    idx = np.arange(X.shape[0])
+    # The whole data as one batch is the full objective.
+    v_all, g_all = obj.batch(idx).smooth_value_gradient(theta)
+    v_full, g_full = obj.smooth_value_gradient(theta)
+    assert v_all == pytest.approx(v_full, rel=1e-12)
+    np.testing.assert_allclose(g_all, g_full, rtol=1e-10)
+    # A batch keeps the full data's centring mean: compare with pre-centred
+    # rows and the intercept as a column of ones (weights renormalised).
+    rows = idx[1:60]
+    Xc = np.hstack([X[rows] - obj.mean, np.ones((rows.shape[0], 1))])
+    ref = LinearObjective(LogLoss(), Xc, y[rows], sample_weight=sw[rows],
+                          fit_intercept=False)
+    v_sub, g_sub = obj.batch(rows).smooth_value_gradient(theta)
+    v_ref, g_ref = ref.smooth_value_gradient(np.vstack([theta, [[0.0]]]))
+    assert v_sub == pytest.approx(v_ref, rel=1e-12)
+    np.testing.assert_allclose(g_sub, g_ref[:-1], rtol=1e-10, atol=1e-15)
+    # A batch whose samples all have zero weight has no cost.
+    assert obj.batch(np.array([0, 3])) is None
