@@ -2,7 +2,16 @@
 
 from ._classifier import GDLogisticClassifier
 from ._exceptions import DivergenceError
-from .losses import Loss, available_losses, get_loss, register_loss, unregister_loss
+from ._persistence import LossNotFoundError, SklossVersionWarning, skops_trusted_types
+from .losses import (
+    Loss,
+    LossContractError,
+    available_losses,
+    check_loss,
+    get_loss,
+    register_loss,
+    unregister_loss,
+)
 
 __version__ = "0.1.0"
 
@@ -10,9 +19,14 @@ __all__ = [
     "DivergenceError",
     "GDLogisticClassifier",
     "Loss",
+    "LossContractError",
+    "LossNotFoundError",
+    "SklossVersionWarning",
     "available_losses",
+    "check_loss",
     "get_loss",
     "register_loss",
+    "skops_trusted_types",
     "unregister_loss",
     "__version__",
 ]

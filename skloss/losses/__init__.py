@@ -1,8 +1,18 @@
-"""Training losses: the contract, the registry and the built-in losses."""
+"""Training losses: the contract, the registry, the built-in losses, a checker."""
 
 from ._base import Loss
-from ._binary import LogLoss
-from ._multiclass import SoftmaxCrossEntropy
+from ._binary import (
+    Brier,
+    Exponential,
+    Focal,
+    Hinge,
+    LogLoss,
+    ModifiedHuber,
+    Perceptron,
+    SquaredHinge,
+)
+from ._check import LossContractError, check_loss
+from ._multiclass import MulticlassFocal, MulticlassHinge, SoftmaxCrossEntropy
 from ._registry import (
     available_losses,
     canonical_name,
@@ -13,11 +23,22 @@ from ._registry import (
 )
 
 __all__ = [
-    "Loss",
+    "Brier",
+    "Exponential",
+    "Focal",
+    "Hinge",
     "LogLoss",
+    "Loss",
+    "LossContractError",
+    "ModifiedHuber",
+    "MulticlassFocal",
+    "MulticlassHinge",
+    "Perceptron",
     "SoftmaxCrossEntropy",
+    "SquaredHinge",
     "available_losses",
     "canonical_name",
+    "check_loss",
     "get_loss",
     "get_loss_class",
     "register_loss",

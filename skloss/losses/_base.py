@@ -15,6 +15,8 @@ Every method is written against the array namespace of its inputs, so the
 same loss runs on NumPy, PyTorch or CuPy arrays.
 """
 
+import copy
+
 from sklearn.base import BaseEstimator
 
 
@@ -68,6 +70,34 @@ class Loss(BaseEstimator):
     smoothness = None
     has_proba = False
     multinomial = None
+    # Hyperparameter constraints, checked by ``_validate_params`` when the
+    # estimator starts to fit (scikit-learn's _param_validation format).
+    _parameter_constraints: dict = {}
+
+    def __reduce_ex__(self, protocol):
+        # Built-in losses pickle as usual. A user loss pickles through
+        # skloss._persistence._restore_loss, which finds its class again in
+        # another process (import, registry name, or a by-value copy) and
+        # fails with a message naming the loss when it cannot.
+        from ._registry import is_builtin
+
+        cls = type(self)
+        if is_builtin(cls):
+            return super().__reduce_ex__(protocol)
+        from .._persistence import _restore_loss, loss_record
+
+        return (_restore_loss, (loss_record(cls), self.__getstate__()))
+
+    def __copy__(self):
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    def __deepcopy__(self, memo):
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
 
     def loss(self, y, raw):
         """Per-sample loss.

@@ -1,5 +1,6 @@
 """The registry of training losses: names (and aliases) to Loss classes."""
 
+import importlib
 import inspect
 import threading
 
@@ -9,6 +10,9 @@ _LOCK = threading.RLock()
 # name or alias -> canonical name; canonical name -> (class, aliases)
 _NAMES = {}
 _ENTRIES = {}
+# name -> (module, qualname): where a user loss lives, learnt from a pickled
+# estimator; imported (and so registered) on first use of the name.
+_HINTS = {}
 
 
 def register_loss(name, loss=None, *, aliases=(), overwrite=False):
@@ -123,11 +127,24 @@ def _resolve(name):
     try:
         return _NAMES[name]
     except (KeyError, TypeError):
-        raise ValueError(
+        pass
+    hint = _HINTS.get(name) if isinstance(name, str) else None
+    if hint is not None:
+        try:
+            cls = import_loss_class(*hint)
+        except (ImportError, AttributeError, TypeError):
+            cls = None
+        with _LOCK:
+            _HINTS.pop(name, None)
+            if cls is not None and name not in _NAMES:
+                register_loss(name, cls)
+            if name in _NAMES:
+                return _NAMES[name]
+    raise ValueError(
             f"Unknown loss {name!r}. Available losses: "
             f"{sorted(_NAMES)}. Register your own with "
             "skloss.register_loss(name, LossClass)."
-        ) from None
+        )
 
 
 def get_loss_class(name):
@@ -214,8 +231,8 @@ def available_losses():
     -------
     losses : dict
         Maps each canonical name to a dict with keys ``aliases``,
-        ``convex``, ``smooth``, ``probabilistic``, ``multiclass`` and
-        ``class``.
+        ``hyperparameters`` (the constructor's parameter names), ``convex``,
+        ``smooth``, ``probabilistic``, ``multiclass`` and ``class``.
 
     Examples
     --------
@@ -233,12 +250,77 @@ def available_losses():
             inst = cls()
         except TypeError:
             inst = cls
+        try:
+            hyper = sorted(inst.get_params(deep=False))
+        except TypeError:
+            hyper = []
         out[name] = {
             "aliases": aliases,
+            "hyperparameters": hyper,
             "convex": bool(inst.is_convex),
             "smooth": inst.smoothness is not None,
             "probabilistic": bool(inst.has_proba),
             "multiclass": bool(inst.multiclass),
             "class": cls,
         }
+    return out
+
+
+# -- helpers for persistence (pickling estimators and losses) ---------------
+
+
+def is_builtin(cls):
+    """Whether ``cls`` is defined inside skloss (always importable)."""
+    return cls.__module__ == "skloss" or cls.__module__.startswith("skloss.")
+
+
+def registered_name(cls):
+    """The canonical name under which ``cls`` is registered, or None."""
+    with _LOCK:
+        for name, (entry, _) in _ENTRIES.items():
+            if entry is cls:
+                return name
+    return None
+
+
+def is_registered(name):
+    """Whether ``name`` is a registered name or alias (hints not consulted)."""
+    with _LOCK:
+        return name in _NAMES
+
+
+def import_loss_class(module, qualname):
+    """Import ``module`` and return the Loss subclass at ``qualname``.
+
+    Raises ImportError, AttributeError or TypeError when it cannot.
+    """
+    if "<locals>" in qualname:
+        raise AttributeError(f"{qualname} is local to a function")
+    obj = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    if not (inspect.isclass(obj) and issubclass(obj, Loss)):
+        raise TypeError(f"{module}.{qualname} is not a subclass of skloss.Loss")
+    return obj
+
+
+def add_hint(name, module, qualname):
+    """Remember where the user loss ``name`` lives, unless it is registered."""
+    with _LOCK:
+        if name not in _NAMES:
+            _HINTS.setdefault(name, (module, qualname))
+
+
+def user_loss_locations():
+    """``{name: (module, qualname)}`` of registered user losses importable
+    by name from a module (not ``__main__``, not local to a function)."""
+    with _LOCK:
+        entries = dict(_ENTRIES)
+    out = {}
+    for name, (cls, _) in entries.items():
+        if is_builtin(cls) or cls.__module__ == "__main__":
+            continue
+        if "<locals>" in cls.__qualname__:
+            continue
+        out[name] = (cls.__module__, cls.__qualname__)
     return out
