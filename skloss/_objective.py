@@ -42,14 +42,19 @@ _ORDINARY_MAGNITUDE = (2.0**-20, 2.0**20)
 
 
 def _column_max_abs(X, xp):
-    """Largest absolute value of each column of X, on the host, without a copy."""
+    """Largest absolute value of each column of X, and which are constant.
+
+    Both on the host as NumPy arrays, computed without a copy of X.
+    """
     if sp.issparse(X):
-        hi = np.abs(X.max(axis=0).toarray().ravel())
-        lo = np.abs(X.min(axis=0).toarray().ravel())
-        return np.maximum(hi, lo)
-    hi = xp.abs(xp.max(X, axis=0))
-    lo = xp.abs(xp.min(X, axis=0))
-    return np.asarray(to_host(xp.maximum(hi, lo)), dtype=np.float64)
+        hi = X.max(axis=0).toarray().ravel()
+        lo = X.min(axis=0).toarray().ravel()
+    else:
+        hi = to_host(xp.max(X, axis=0))
+        lo = to_host(xp.min(X, axis=0))
+    hi = np.asarray(hi, dtype=np.float64)
+    lo = np.asarray(lo, dtype=np.float64)
+    return np.maximum(np.abs(hi), np.abs(lo)), hi == lo
 
 
 class LinearObjective:
@@ -120,19 +125,25 @@ class LinearObjective:
         self._l2_factor = 1.0
         self._sq_norm = None
         self._loss_checked = False
-        colmax = _column_max_abs(X, xp) if X.shape[0] else np.zeros(0)
+        colmax, constant = (
+            _column_max_abs(X, xp) if X.shape[0] else (np.zeros(0), None)
+        )
         lo, hi = _ORDINARY_MAGNITUDE
         if np.any((colmax > hi) | ((colmax > 0) & (colmax < lo))):
-            self._rescale(X, colmax)
+            self._rescale(X, colmax, constant)
         elif fit_intercept:
             self.mean = self._weighted_mean(X)
 
-    def _rescale(self, X, colmax):
+    def _rescale(self, X, colmax, constant):
         """Mean and power-of-two factors for features of extreme magnitude.
 
         Statistics are computed on a temporary copy of ``X`` brought to
         magnitude ~1 by exact powers of two, so nothing overflows or
-        underflows; this path runs only for data of extreme magnitude.
+        underflows; this path runs only for data of extreme magnitude. With
+        an intercept, a constant column gets its exact value as mean and a
+        factor of zero: it carries no information, and rounding residues of
+        a huge constant would otherwise act as a second, ill-conditioned
+        intercept. Its coefficient stays exactly zero.
         """
         xp = self.xp
         finfo = np.finfo(np.dtype(str(X.dtype).split(".")[-1]))
@@ -159,8 +170,13 @@ class LinearObjective:
             Xp = Xp * Xp
             sq = xp.mean(Xp, axis=0) if self.sw is None else self.sw @ Xp
         var_p = np.clip(np.asarray(to_host(sq), dtype=np.float64), 0.0, None)
+        drop = constant if self.fit_intercept else np.zeros_like(constant)
         if mean_p is not None:
-            self.mean = mean_p * to_device(np.ldexp(1.0, e), xp, device, X.dtype)
+            mean = np.asarray(to_host(mean_p), dtype=np.float64)
+            mean = np.ldexp(mean, e)
+            mean[drop] = colmax[drop] * np.sign(to_host(mean_p))[drop]
+            self.mean = to_device(mean, xp, device, X.dtype)
+        var_p[drop] = 0.0
         # log2 of var_j + l2 / smoothness, var_j = var_p * 4**e (no overflow).
         smooth = self.loss.smoothness
         c = self.penalty.l2 / float(smooth) if smooth else self.penalty.l2
@@ -169,14 +185,14 @@ class LinearObjective:
             log_s2 = np.logaddexp2(log_var, np.log2(c) if c > 0 else -np.inf)
         k = np.where(np.isfinite(log_s2), np.round(0.5 * log_s2), 0.0)
         k = np.clip(k, emin, emax).astype(int)
-        if not np.any(k):
-            self._sq_norm = None
-            return
-        self.inv_scale = to_device(np.ldexp(1.0, -k), xp, device, X.dtype)
-        if self.penalty.l2 > 0:  # then f_j**2 <= smoothness / l2: finite
-            self._l2_factor = float(np.ldexp(1.0, -2 * int(k.min())))
         total = float(np.sum(np.ldexp(var_p, 2 * (e - k))))
         self._sq_norm = total + (1.0 if self.fit_intercept else 0.0)
+        if not (np.any(k) or np.any(drop)):
+            return
+        inv = np.where(drop, 0.0, np.ldexp(1.0, -k))
+        self.inv_scale = to_device(inv, xp, device, X.dtype)
+        if self.penalty.l2 > 0:  # then f_j**2 <= smoothness / l2: finite
+            self._l2_factor = float(np.max(inv) ** 2)
 
     def _weighted_mean(self, X):
         xp = self.xp
@@ -206,7 +222,12 @@ class LinearObjective:
         if self.mean is not None:
             out[-1, :] = theta[-1, :] + self.mean @ theta[:-1, :]
         if self.inv_scale is not None:
-            out[:-1, :] = theta[:-1, :] / self.inv_scale[:, None]
+            # A zero factor (a dropped constant column) maps to zero.
+            inv = self.inv_scale[:, None]
+            nonzero = inv != 0
+            out[:-1, :] = self.xp.where(
+                nonzero, theta[:-1, :] / self.xp.where(nonzero, inv, 1.0), 0.0
+            )
         return out
 
     # -- layout -----------------------------------------------------------
