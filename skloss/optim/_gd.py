@@ -84,6 +84,14 @@ class GradientDescent(Solver):
             yield theta, f_new + objective.nonsmooth_value(theta), step
 
     def _run_auto(self, objective, theta):
+        outer = objective
+        # Diagonal preconditioning: iterate in standardized coordinates (the
+        # optimum is the same), report parameters in the caller's.
+        precondition = getattr(objective, "preconditioned", None)
+        if precondition is not None:
+            objective = precondition()
+        if objective is not outer:
+            theta = objective.from_model(outer.to_model(theta))
         xp = objective.xp
         L = objective.smoothness()
         if L is None or not L > 0:
@@ -119,4 +127,7 @@ class GradientDescent(Solver):
                 step = min(used * 2.0, 1e12) if used > 0 else 1.0 / max(L, 1e-12)
             theta, f, g = theta_new, f_new, g_new
             recent.append(cost)
-            yield theta, cost, used
+            if objective is not outer:
+                yield outer.from_model(objective.to_model(theta)), cost, used
+            else:
+                yield theta, cost, used
