@@ -102,6 +102,7 @@ class GradientDescent(Solver):
         use_bb1 = True
         while True:
             f_ref = max(recent)
+            accepted = False
             for _ in range(60):
                 theta_new = objective.prox(theta - step * g, step)
                 d = theta_new - theta
@@ -113,9 +114,18 @@ class GradientDescent(Solver):
                     math.isfinite(cost)
                     and cost <= f_ref - self._SIGMA * dd / (2 * step)
                 ):
+                    accepted = True
                     break
                 step *= 0.5
-            self._grad_map = self._grad_map_norm(xp, d, step)
+            if not accepted:
+                # No acceptable step in 60 halvings (a huge Barzilai-Borwein
+                # step on a kinked cost): never take a rejected step; stay
+                # and restart from 1 / L.
+                theta_new, f_new, g_new, cost = theta, f, g, recent[-1]
+                d, dd = theta - theta, 0.0
+            self._grad_map = (
+                self._grad_map_norm(xp, d, step) if accepted else math.inf
+            )
             used = step
             yv = g_new - g
             sy = _vdot(xp, d, yv)
@@ -125,6 +135,8 @@ class GradientDescent(Solver):
                 use_bb1 = not use_bb1
             else:
                 step = min(used * 2.0, 1e12) if used > 0 else 1.0 / max(L, 1e-12)
+            if not accepted:
+                step = 1.0 / max(L, 1e-12)
             theta, f, g = theta_new, f_new, g_new
             recent.append(cost)
             if objective is not outer:
