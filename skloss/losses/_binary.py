@@ -257,10 +257,17 @@ class Perceptron(Loss):
 
     the hinge loss with its kink at 0: only misclassified samples count. The
     (sub)gradient is :math:`-s` where :math:`z \le 0` (SGDClassifier's
-    convention), so training leaves the all-zero start. Convex, not smooth.
-    The loss is positively homogeneous: any separating hyperplane, and the
-    zero model, reach the minimum 0, so which model training returns depends
-    on the path of the solver; prefer ``"hinge"`` for a well-posed margin.
+    convention), so a fixed step leaves the all-zero start. Convex, not
+    smooth.
+
+    Minimising this criterion is degenerate: the zero model attains the
+    minimum 0 (and with a penalty it is the only minimiser), so a descent
+    method such as ``learning_rate="auto"`` stays at or next to it and
+    predicts poorly. Train it as the batch perceptron algorithm instead:
+    ``GDLogisticClassifier(loss="perceptron", learning_rate=1.0,
+    penalty=None, tol=None, max_iter=100)`` (the loss is positively
+    homogeneous, so any fixed step gives the same predictions). Prefer
+    ``"hinge"`` for a well-posed margin.
 
     References
     ----------

@@ -58,6 +58,19 @@ class GradientDescent(Solver):
         # Barzilai-Borwein costs are not monotone: stop on the gradient only.
         self.stop_on_plateau = learning_rate != "auto"
 
+    def minimize(self, objective, theta0, **kwargs):
+        if self.learning_rate == "auto":
+            # A non-smooth cost (hinge, perceptron, Crammer-Singer) has no
+            # vanishing gradient at its optimum: the gradient test never
+            # fires, so "auto" also stops when the best cost stops improving
+            # (the non-monotone line search keeps the best cost decreasing),
+            # and a start at a kink (the perceptron's zero model, cost 0) is
+            # not divergence.
+            smooth = objective.smoothness() is not None
+            self.stop_on_plateau = not smooth
+            self.plateau_is_divergence = smooth
+        return super().minimize(objective, theta0, **kwargs)
+
     def _converged(self, objective, theta, cost, step):
         return self.tol is not None and self._grad_map <= self.tol
 
