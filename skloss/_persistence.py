@@ -235,8 +235,10 @@ def pop_state(estimator, state):
 def skops_trusted_types():
     """The skloss types to trust when loading a model with ``skops.io``.
 
-    The estimator and every built-in loss class. A model trained with a
-    user loss needs that loss's class trusted as well.
+    The estimator, every built-in loss class, and the learning-rate
+    schedule classes that a fitted model keeps for ``partial_fit``
+    (``skloss.optim._schedules``). A model trained with a user loss or a
+    user schedule needs that class trusted as well.
 
     Returns
     -------
@@ -251,8 +253,17 @@ def skops_trusted_types():
     """
     from ._classifier import GDLogisticClassifier
 
+    import inspect
+
+    from .optim import _schedules
+
     classes = [GDLogisticClassifier]
     for info in _registry.available_losses().values():
         if _registry.is_builtin(info["class"]):
             classes.append(info["class"])
+    for _, cls in inspect.getmembers(_schedules, inspect.isclass):
+        if cls.__module__ == _schedules.__name__ and issubclass(
+            cls, _schedules.Schedule
+        ):
+            classes.append(cls)
     return sorted({f"{c.__module__}.{c.__qualname__}" for c in classes})
