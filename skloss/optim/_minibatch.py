@@ -225,23 +225,34 @@ class Adam(MiniBatchSolver):
         return self.AUTO_STEP
 
     @staticmethod
-    def _feature_scale(objective):
-        """1 / root-mean-square of each centred feature, shape of theta."""
+    def _feature_scale(objective, theta):
+        """1 / weighted root-mean-square of each centred feature.
+
+        Measured on the features the solver sees (after the objective's
+        implicit rescaling of extreme columns, if any); shape of theta, 1
+        on the intercept row and on constant columns.
+        """
         xp = objective.xp
         X = objective.X
+        sw = objective.sw
         if objective.sparse:
-            sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()
-            first = np.asarray(X.mean(axis=0)).ravel()
+            X2 = X.multiply(X)
+            sq = X2.T @ sw if sw is not None else np.asarray(X2.mean(axis=0))
+            sq = np.asarray(sq).ravel()
+        elif sw is not None:
+            sq = sw @ (X * X)
         else:
             sq = xp.mean(X * X, axis=0)
-            first = xp.mean(X, axis=0)
+        sq = xp.asarray(sq, dtype=objective.dtype)
         if objective.mean is not None:
-            mu = objective.mean
-            sq = sq - 2.0 * mu * xp.asarray(first) + mu * mu
-        rms = xp.sqrt(xp.clip(xp.asarray(sq, dtype=objective.dtype), 0, None))
+            sq = sq - objective.mean * objective.mean
+        rms = xp.sqrt(xp.clip(sq, 0, None))
         inv = xp.where(rms > 0, 1.0 / xp.where(rms > 0, rms, 1.0), 1.0)
-        scale = xp.ones((objective.n_features + 1, objective.n_outputs),
-                        dtype=objective.dtype)
+        inv_scale = getattr(objective, "inv_scale", None)
+        if inv_scale is not None:
+            # The solver's coordinate j multiplies x_j * inv_scale_j.
+            inv = xp.where(rms > 0, inv / inv_scale, 1.0)
+        scale = xp.ones_like(theta)
         scale[:-1, :] = inv[:, None]
         return scale
 
@@ -251,7 +262,7 @@ class Adam(MiniBatchSolver):
         v = state.get("v")
         if self.learning_rate == "auto":
             if state.get("feature_scale") is None:
-                state["feature_scale"] = self._feature_scale(objective)
+                state["feature_scale"] = self._feature_scale(objective, theta)
             step = step * state["feature_scale"]
         if m is None:
             m = xp.zeros_like(theta)
