@@ -241,6 +241,13 @@ def available_losses():
     >>> info["convex"], info["smooth"], info["probabilistic"]
     (True, True, True)
     """
+    # Losses known only by a hint (from a loaded model) are imported now, so
+    # that the listing is complete; those that cannot be imported are dropped.
+    for name in list(_HINTS):
+        try:
+            _resolve(name)
+        except ValueError:
+            pass
     with _LOCK:
         entries = dict(_ENTRIES)
     out = {}
