@@ -328,9 +328,11 @@ class LinearObjective:
     def _check_loss_output(self, raw, loss, grad):
         """Check a loss's first output against the contract of ``Loss``.
 
-        A user loss that returns a wrong shape or non-finite values at finite
-        decision values is named in a ValueError at the first evaluation,
-        before it can corrupt training. Runs once per objective.
+        A user loss that returns a wrong shape, or non-finite values at
+        moderate decision values (``|raw| <= 100``, where any sound loss is
+        finite; larger ones are left to divergence detection), is named in a
+        ValueError at the first evaluation, before it can corrupt training.
+        Runs once per objective.
         """
         xp = self.xp
         name = type(self.loss).__name__
@@ -351,14 +353,15 @@ class LinearObjective:
                 f"returned shape {tuple(getattr(grad, 'shape', ()))}, expected "
                 f"the shape of raw {tuple(raw.shape)}. See skloss.Loss."
             )
-        if bool(xp.all(xp.isfinite(raw))):
+        if bool(xp.all(xp.abs(raw) <= 100.0)):
             for what, out in (("loss(y, raw)", loss), ("gradient(y, raw)", grad)):
                 if out is not None and not bool(xp.all(xp.isfinite(out))):
                     raise ValueError(
                         f"The loss {name} breaks the loss contract: {what} "
                         "returned non-finite values (NaN or inf) for finite "
-                        "decision values at the first evaluation. Make the "
-                        "loss numerically stable (see skloss.Loss)."
+                        "decision values (|raw| <= 100) at the first "
+                        "evaluation. Make the loss numerically stable (see "
+                        "skloss.Loss)."
                     )
         if grad is not None:
             self._loss_checked = True
