@@ -241,3 +241,20 @@ def test_minibatch_objective_matches_the_full_one(binary_data):
     np.testing.assert_allclose(g_sub, g_ref[:-1], rtol=1e-10, atol=1e-15)
     # A batch whose samples all have zero weight has no cost.
     assert obj.batch(np.array([0, 3])) is None
+
+
+@pytest.mark.parametrize("solver", list(SOLVERS))
+@pytest.mark.parametrize("penalty", ["l2", "elasticnet"])
+def test_float32_trains_in_float32(solver, penalty, iris):
+    X, y = iris
+    X32 = X.astype(np.float32)
+    params = dict(solver=solver, penalty=penalty, alpha=0.01, random_state=0,
+                  max_iter=30, tol=None)
+    clf32 = GDLogisticClassifier(**params).fit(sp.csr_matrix(X32), y)
+    clf64 = GDLogisticClassifier(**params).fit(X, y)
+    assert clf32.coef_.dtype == np.float32
+    assert clf32.intercept_.dtype == np.float32
+    # Adam divides by the root of the squared gradients: for coordinates
+    # whose gradient is near zero, float32 rounding moves the step more.
+    atol = 1e-3 if solver == "adam" else 1e-4
+    np.testing.assert_allclose(clf32.coef_, clf64.coef_, rtol=1e-3, atol=atol)
