@@ -62,6 +62,21 @@ def test_scaled_features_give_the_same_model(scale, sparse, reference):
 
 
 @pytest.mark.parametrize("scale", [1e150, 1e-150])
+@pytest.mark.parametrize("solver", ["nesterov", "sgd", "adam"])
+def test_scaled_features_every_solver(solver, scale):
+    params = {"solver": solver, "penalty": None, "random_state": 0, "tol": 1e-6}
+    plain = GDLogisticClassifier(**params).fit(X, Y)
+    scaled = GDLogisticClassifier(**params).fit(X * scale, Y)
+    # Mini-batch solvers stop on a noisy plateau: a looser tolerance.
+    atol = 0.1 if solver == "sgd" else 1e-3
+    np.testing.assert_allclose(
+        scaled.decision_function(X * scale), plain.decision_function(X),
+        atol=atol,
+    )
+    assert np.mean(scaled.predict(X * scale) == plain.predict(X)) >= 0.97
+
+
+@pytest.mark.parametrize("scale", [1e150, 1e-150])
 def test_scaled_features_with_l2(scale, reference):
     Xs = X * scale
     est = _fit(Xs)  # alpha=1e-4 on the coefficients
