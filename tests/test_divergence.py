@@ -149,7 +149,7 @@ def test_oscillating_fixed_step_is_reported(cancer):
 def test_grid_search_scores_a_diverging_candidate_and_goes_on(cancer):
     X, y = cancer
     search = GridSearchCV(
-        GDLogisticClassifier(max_iter=50),
+        GDLogisticClassifier(max_iter=50, tol=None),
         {"learning_rate": [1e6, "auto"]},
         cv=3,
         error_score=np.nan,
