@@ -257,3 +257,22 @@ def test_user_loss_end_to_end_in_fresh_processes(tmp_path):
     assert "'user_smooth_hinge'" in message
     assert "user_losses.mylosses" in message
     assert "register_loss('user_smooth_hinge', SmoothHinge)" in message
+
+
+def test_the_twenty_line_example_of_the_docs_runs(cancer):
+    # The first code block of "Your own loss in twenty lines", run as is.
+    text = (TESTS_DIR.parent / "docs" / "losses.rst").read_text()
+    section = text.split("Your own loss in twenty lines")[1]
+    block = section.split(".. code-block:: python")[1].split("\n:func:")[0]
+    code = textwrap.dedent(block)
+    assert len([line for line in code.splitlines() if line.strip()]) <= 30
+    namespace = {}
+    try:
+        exec(compile(code, "docs/losses.rst", "exec"), namespace)
+        X, y = cancer
+        clf = namespace["clf"].set_params(alpha=1e-2).fit(X, y)
+        assert clf.loss_.width == 0.5 and clf.score(X, y) > 0.95
+    finally:
+        from skloss import unregister_loss
+
+        unregister_loss("smooth_hinge")

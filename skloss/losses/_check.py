@@ -340,10 +340,11 @@ def check_loss(loss, *, n_samples=64, n_classes=3, random_state=0):
       of ``raw`` (binary, for raw of shape (n,) and (n, n_classes)),
       gradients and probabilities of the shape of ``raw``;
     * ``dtype``: float32 in gives float32 out, float64 gives float64;
-    * ``finite``: finite loss, gradient and probabilities for |raw| up to
-      1e4 in float32 and float64, and up to 1e300 in float64 for losses that
-      grow at most linearly (at |raw| = 1e4 the loss is at most 100 |raw|
-      and the gradient at most 100); no floating-point warning anywhere;
+    * ``finite``: finite loss, gradient and probabilities for ``|raw|`` up
+      to 1e4 in float32 and float64, and up to 1e300 in float64 for losses
+      that grow at most linearly (at ``|raw| = 1e4`` the loss is at most
+      ``100 |raw|`` and the gradient at most 100); no floating-point warning
+      anywhere;
     * ``gradient``: the gradient equals central finite differences (relative
       error 1e-4), away from kinks;
     * ``loss_gradient``: it agrees with ``loss`` and ``gradient``;
