@@ -53,7 +53,7 @@ def _has_proba(estimator):
     """
     loss = getattr(estimator, "loss_", None)
     if loss is None:
-        loss = estimator._resolve_base_loss()
+        loss = estimator._resolve_base_loss(validate=False)
     if not loss.has_proba:
         raise AttributeError(
             f"The loss {type(loss).__name__} has no probability link "
@@ -424,10 +424,11 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     def __setstate__(self, state):
         super().__setstate__(pop_persistence_state(self, state))
 
-    def _resolve_base_loss(self):
+    def _resolve_base_loss(self, validate=True):
         """A fresh Loss instance for the ``loss`` parameter."""
         loss = clone(self.loss) if isinstance(self.loss, Loss) else get_loss(self.loss)
-        loss._validate_params()
+        if validate:
+            loss._validate_params()
         return loss
 
     def _resolve_loss(self, n_classes):
