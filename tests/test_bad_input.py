@@ -233,6 +233,32 @@ FIT_CASES = [
 ]
 
 
+try:  # pandas inputs (pandas is in the test extra)
+    import pandas as _pd
+except ImportError:  # pragma: no cover
+    _pd = None
+if _pd is not None:
+    _df = _pd.DataFrame(X, columns=["a", "b", "c"]).astype("Float64")
+    _df_na = _df.copy()
+    _df_na.iloc[0, 0] = _pd.NA
+    _y_na = _pd.Series(Y, dtype="Int64")
+    _y_na[0] = _pd.NA
+    FIT_CASES += [
+        ("X pandas NA", {}, (_df_na, Y), ValueError, r"X contains NaN"),
+        ("X pandas categorical strings", {},
+         (_pd.DataFrame(X, columns=["a", "b", "c"]).assign(
+             c=_pd.Categorical(["u", "v"] * (N // 2))), Y), ValueError,
+         r"could not convert string to float: 'u'"),
+        ("y pandas NA", {}, (_df, _y_na), ValueError, r"y contains NaN"),
+    ]
+FIT_CASES += [
+    ("y None labels", {}, (X, np.array([None, "a"] * (N // 2), dtype=object)),
+     ValueError, r"Unknown label type: unknown"),
+    ("sw strings", {}, (X, Y, ["heavy"] * N), ValueError,
+     r"could not convert string to float: 'heavy'"),
+]
+
+
 def _fit(est, args):
     X_, y_, *rest = args
     sw = rest[0] if rest else None
