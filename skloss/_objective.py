@@ -556,6 +556,7 @@ class LinearObjective:
 
         With it, ``loss.smoothness * max_sq_norm() + l2`` bounds the
         smoothness of every single-sample (hence every mini-batch) cost.
+        Samples of zero weight do not count (they add nothing to a cost).
         """
         xp = self.xp
         X, mean = self.X, self.mean
@@ -573,5 +574,8 @@ class LinearObjective:
         if mean is not None:
             cross = X @ mean
             sq = sq - 2.0 * xp.asarray(cross) + float(xp.vecdot(mean, mean))
+        if self.sw is not None:
+            sq = xp.where(self.sw > 0, xp.asarray(sq, dtype=self.sw.dtype), 0.0)
+        if mean is not None:
             return max(float(xp.max(sq)), 0.0) + 1.0
         return max(float(xp.max(sq)), 0.0)
