@@ -1,0 +1,226 @@
+"""Every fast path gives the result of the straightforward implementation.
+
+The fast paths (issue 5, benchmarks/run.py) are: the in-place NumPy
+branches of ``LogLoss.loss_gradient`` and ``SoftmaxCrossEntropy.loss_gradient``,
+the cache-blocked epoch of ``LinearObjective`` and the diagonal
+preconditioner used by ``solver="gd", learning_rate="auto"``.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+
+import skloss._objective as objective_module
+from skloss import GDLogisticClassifier
+from skloss._objective import LinearObjective
+from skloss._penalties import make_penalty
+from skloss.losses import LogLoss, SoftmaxCrossEntropy
+
+
+class _Plain(np.ndarray):
+    """An ndarray subclass: losses take their generic (array API) branch."""
+
+
+def _generic(loss, y, raw):
+    out = loss.loss_gradient(y, raw.view(_Plain))
+    return tuple(np.asarray(a) for a in out)
+
+
+# -- losses ----------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(200,), (200, 3)])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_log_loss_fast_path_matches_generic(dtype, shape, label_smoothing, rng):
+    raw = (rng.standard_normal(shape) * 10).astype(dtype)
+    raw.flat[:6] = [-800.0, -40.0, -0.0, 0.0, 50.0, 900.0]
+    y = (rng.random(shape) < 0.5).astype(dtype)
+    loss = LogLoss(label_smoothing=label_smoothing)
+    fast = loss.loss_gradient(y, raw)
+    slow = _generic(loss, y, raw)
+    tol = 1e-6 if dtype == np.float32 else 1e-13
+    for a, b in zip(fast, slow):
+        assert type(a) is np.ndarray and a.dtype == dtype and a.shape == shape
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    np.testing.assert_array_equal(fast[0], loss.loss(y, raw))
+    np.testing.assert_array_equal(fast[1], loss.gradient(y, raw))
+
+
+def test_log_loss_fast_path_leaves_inputs_alone(rng):
+    raw = rng.standard_normal(50)
+    y = (raw > 0).astype(float)
+    raw0, y0 = raw.copy(), y.copy()
+    LogLoss().loss_gradient(y, raw)
+    np.testing.assert_array_equal(raw, raw0)
+    np.testing.assert_array_equal(y, y0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("scale", [1.0, 30.0, 1e3])  # 1e3: the max-shift path
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+def test_softmax_fast_path_matches_generic(dtype, scale, label_smoothing, rng):
+    raw = (rng.standard_normal((300, 5)) * scale).astype(dtype)
+    y = np.eye(5, dtype=dtype)[rng.integers(0, 5, 300)]
+    loss = SoftmaxCrossEntropy(label_smoothing=label_smoothing)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning may escape
+        fast = loss.loss_gradient(y, raw)
+    slow = _generic(loss, y, raw)
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(fast, slow):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def test_softmax_fast_path_soft_targets_and_tiny_sums(rng):
+    y = rng.dirichlet(np.ones(4), size=100)
+    loss = SoftmaxCrossEntropy()
+    for raw in (rng.standard_normal((100, 4)), rng.standard_normal((100, 4)) - 720):
+        fast = loss.loss_gradient(y, raw)
+        slow = _generic(loss, y, raw)
+        for a, b in zip(fast, slow):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+# -- cache-blocked epoch -------------------------------------------------------
+def _objectives(loss, X, y, sw, fit_intercept, monkeypatch):
+    """The same objective with blocks of 256 rows, and in one pass."""
+    kwargs = dict(
+        sample_weight=sw,
+        penalty=make_penalty("l2", 0.01),
+        fit_intercept=fit_intercept,
+    )
+    blocked = LinearObjective(loss, X, y, **kwargs)
+    one_pass = LinearObjective(loss, X, y, **kwargs)
+    monkeypatch.setattr(objective_module, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(one_pass, "_block_rows", lambda: None)
+    return blocked, one_pass
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("problem", ["binary", "ovr", "multinomial"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_blocked_epoch_matches_one_pass(
+    dtype, problem, weighted, fit_intercept, rng, monkeypatch
+):
+    n, d = 1300, 7  # five full blocks of 256 rows and a partial one
+    X = (rng.standard_normal((n, d)) + 1.0).astype(dtype)
+    labels = rng.integers(0, 3, n)
+    if problem == "binary":
+        loss, y = LogLoss(), (labels == 1).astype(dtype)
+    elif problem == "ovr":
+        loss, y = LogLoss(), np.eye(3, dtype=dtype)[labels]
+    else:
+        loss, y = SoftmaxCrossEntropy(), np.eye(3, dtype=dtype)[labels]
+    sw = rng.uniform(0.1, 2.0, n).astype(dtype) if weighted else None
+    blocked, one_pass = _objectives(loss, X, y, sw, fit_intercept, monkeypatch)
+    assert blocked._block_rows() == 256
+    theta = blocked.zeros()
+    theta[...] = 0.3 * rng.standard_normal(theta.shape)
+    v1, g1 = blocked.smooth_value_gradient(theta)
+    v2, g2 = one_pass.smooth_value_gradient(theta)
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    assert g1.dtype == dtype and g1.shape == theta.shape
+    np.testing.assert_allclose(v1, v2, rtol=tol)
+    np.testing.assert_allclose(g1, g2, rtol=tol, atol=tol * np.abs(g2).max())
+    if not fit_intercept:
+        assert np.all(g1[-1] == 0)
+
+
+def test_blocked_path_only_for_dense_c_ordered_numpy(rng, monkeypatch):
+    monkeypatch.setattr(objective_module, "_BLOCK_BYTES", 1)
+    X = rng.standard_normal((600, 3))
+    y = (X[:, 0] > 0).astype(float)
+    assert LinearObjective(LogLoss(), X, y)._block_rows() == 256
+    assert LinearObjective(LogLoss(), np.asfortranarray(X), y)._block_rows() is None
+    assert LinearObjective(LogLoss(), sp.csr_matrix(X), y)._block_rows() is None
+    assert LinearObjective(LogLoss(), X[:500], y[:500])._block_rows() is None
+
+
+def test_blocked_fit_matches_logistic_regression(rng, monkeypatch):
+    monkeypatch.setattr(objective_module, "_BLOCK_BYTES", 1)
+    X = rng.standard_normal((1000, 4))
+    y = (X @ [1.0, -2.0, 0.5, 0.0] + rng.logistic(size=1000) > 0).astype(int)
+    ref = LogisticRegression(tol=1e-12, max_iter=10_000).fit(X, y)
+    clf = GDLogisticClassifier(alpha=1.0 / 1000, tol=1e-10, max_iter=20_000)
+    clf.fit(X, y)
+    np.testing.assert_allclose(clf.coef_, ref.coef_, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(clf.intercept_, ref.intercept_, rtol=1e-5, atol=1e-6)
+
+
+# -- diagonal preconditioner ------------------------------------------------------
+def _unscaled(rng, n=300, d=5):
+    scales = np.logspace(-1, 1, d)
+    Z = rng.standard_normal((n, d))
+    X = Z * scales + 3.0
+    y = (Z @ np.linspace(1, -1, d) > 0).astype(float)
+    flip = rng.random(n) < 0.1
+    y[flip] = 1 - y[flip]
+    return X, y
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("penalty", ["l2", "elasticnet"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_preconditioned_cost_is_the_same_function(sparse, penalty, weighted, rng):
+    X, y = _unscaled(rng)
+    Xf = sp.csr_matrix(X) if sparse else X
+    sw = rng.uniform(0.5, 2.0, X.shape[0]) if weighted else None
+    obj = LinearObjective(
+        LogLoss(), Xf, y, sample_weight=sw,
+        penalty=make_penalty(penalty, 0.05, l1_ratio=0.5),
+    )
+    pre = obj.preconditioned()
+    assert pre is not obj and pre.inv_scale is not None
+    model = np.concatenate([rng.standard_normal((5, 1)), [[0.4]]])
+    theta, theta_p = obj.from_model(model), pre.from_model(model)
+    np.testing.assert_allclose(pre.to_model(theta_p), model, rtol=1e-12)
+    np.testing.assert_allclose(pre.value(theta_p), obj.value(theta), rtol=1e-12)
+    # The chain rule: d/dV = f * d/dW; the intercept row is unchanged.
+    _, g = obj.smooth_value_gradient(theta)
+    _, g_p = pre.smooth_value_gradient(theta_p)
+    np.testing.assert_allclose(g_p[:-1], g[:-1] * pre.inv_scale[:, None], rtol=1e-10)
+    np.testing.assert_allclose(g_p[-1], g[-1], rtol=1e-10)
+    # The prox in V coordinates is the prox of the same L1 term in W.
+    step = 0.3
+    prox_p = pre.to_model(pre.prox(theta_p, step))
+    f = pre.inv_scale[:, None]
+    expected = model.copy()
+    W = model[:-1]
+    expected[:-1] = np.sign(W) * np.clip(np.abs(W) - step * obj.penalty.l1 * f**2, 0, None)
+    np.testing.assert_allclose(prox_p[:-1], expected[:-1], rtol=1e-12, atol=1e-15)
+
+
+def test_preconditioner_skips_standardized_data(rng):
+    X = rng.standard_normal((400, 3))
+    X = (X - X.mean(0)) / X.std(0)
+    obj = LinearObjective(LogLoss(), X, (X[:, 0] > 0).astype(float))
+    assert obj.preconditioned() is obj
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_preconditioned_gd_matches_logistic_regression(sparse, rng):
+    X, y = _unscaled(rng)
+    n = X.shape[0]
+    ref = LogisticRegression(C=1.0, tol=1e-12, max_iter=100_000).fit(X, y)
+    Xf = sp.csr_matrix(X) if sparse else X
+    clf = GDLogisticClassifier(alpha=1.0 / n, tol=1e-12, max_iter=50_000).fit(Xf, y)
+    np.testing.assert_allclose(clf.coef_, ref.coef_, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(clf.intercept_, ref.intercept_, rtol=1e-5, atol=1e-6)
+
+
+def test_preconditioned_l1_matches_plain_path(rng, monkeypatch):
+    X, y = _unscaled(rng)
+    kwargs = dict(penalty="l1", alpha=0.02, tol=1e-12, max_iter=200_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fast = GDLogisticClassifier(**kwargs).fit(X, y)
+        monkeypatch.setattr(LinearObjective, "preconditioned", lambda self: self)
+        plain = GDLogisticClassifier(**kwargs).fit(X, y)
+    assert fast.n_iter_ < plain.n_iter_
+    np.testing.assert_array_equal(fast.coef_ == 0, plain.coef_ == 0)
+    np.testing.assert_allclose(fast.coef_, plain.coef_, rtol=1e-6, atol=1e-8)
