@@ -419,23 +419,33 @@ def test_against_pytorch(rng):
 
 
 @pytest.mark.parametrize("name", BUILTIN)
-def test_losses_run_on_array_api_strict(name, rng):
-    xps = pytest.importorskip("array_api_strict")
+@pytest.mark.parametrize("library", ["array_api_strict", "torch"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_losses_run_on_other_array_libraries(name, library, dtype, rng):
+    lib = pytest.importorskip(library)
+    from sklearn import config_context
+
     loss = get_loss(name)
     if loss.multiclass:
         y, raw = _onehot_data(rng, n=10, k=3)
     else:
         y, raw = _binary_data(rng, (10,))
-    from sklearn import config_context
-
+    y, raw = y.astype(dtype), raw.astype(dtype)
+    to = (lambda a: lib.asarray(a)) if library == "array_api_strict" else (
+        lambda a: lib.from_numpy(a.copy()))
     with config_context(array_api_dispatch=True):
-        value, grad = loss.loss_gradient(xps.asarray(y), xps.asarray(raw))
-        proba = loss.predict_proba(xps.asarray(raw)) if loss.has_proba else None
+        value, grad = loss.loss_gradient(to(y), to(raw))
+        proba = loss.predict_proba(to(raw)) if loss.has_proba else None
+    for out in (value, grad) + ((proba,) if proba is not None else ()):
+        assert type(out).__module__.split(".")[0] == library
+        assert str(out.dtype).endswith(dtype)
     want_value, want_grad = loss.loss_gradient(y, raw)
-    np.testing.assert_allclose(np.asarray(value), want_value, rtol=1e-12)
-    np.testing.assert_allclose(np.asarray(grad), want_grad, rtol=1e-12)
+    rtol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(np.asarray(value), want_value, rtol=rtol, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(grad), want_grad, rtol=rtol, atol=1e-6)
     if proba is not None:
-        np.testing.assert_allclose(np.asarray(proba), loss.predict_proba(raw))
+        np.testing.assert_allclose(np.asarray(proba), loss.predict_proba(raw),
+                                   rtol=rtol, atol=1e-6)
 
 
 # -- optimum of the hinge loss with l2 against a quadratic program ---------
