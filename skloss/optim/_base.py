@@ -35,6 +35,19 @@ class OptimizeResult:
     state : dict
         The solver state to continue from (``partial_fit``): the epoch
         count, the schedule, momentum buffers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss._objective import LinearObjective
+    >>> from skloss.losses import LogLoss
+    >>> from skloss.optim import GradientDescent
+    >>> obj = LinearObjective(LogLoss(), np.array([[1.0], [-1.0]]),
+    ...                       np.array([1.0, 0.0]))
+    >>> res = GradientDescent(learning_rate=0.5, max_iter=3, tol=None).minimize(
+    ...     obj, obj.zeros())
+    >>> res.n_iter, res.step_sizes, res.state["epoch"]
+    (3, [0.5, 0.5, 0.5], 3)
     """
 
     theta: object
@@ -71,6 +84,24 @@ class Solver:
     schedule : Schedule or None
         Multiplies the base step size at each epoch (see
         :mod:`skloss.optim`); its state carries over in ``state``.
+
+    Examples
+    --------
+    A solver continues from the ``state`` of an earlier result, here with a
+    schedule that counts its epochs across the two calls:
+
+    >>> import numpy as np
+    >>> from skloss._objective import LinearObjective
+    >>> from skloss.losses import LogLoss
+    >>> from skloss.optim import GradientDescent, ExponentialSchedule
+    >>> obj = LinearObjective(LogLoss(), np.array([[1.0], [-1.0]]),
+    ...                       np.array([1.0, 0.0]))
+    >>> solver = GradientDescent(learning_rate=1.0, max_iter=2, tol=None,
+    ...                          schedule=ExponentialSchedule(gamma=0.5))
+    >>> first = solver.minimize(obj, obj.zeros())
+    >>> second = solver.minimize(obj, first.theta, state=first.state)
+    >>> first.step_sizes + second.step_sizes
+    [1.0, 0.5, 0.25, 0.125]
     """
 
     requires = ("smooth_value_gradient", "value")

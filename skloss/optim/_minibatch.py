@@ -30,6 +30,14 @@ class MiniBatchSolver(Solver):
     **kwargs
         Passed to :class:`~skloss.optim.Solver` (max_iter, tol, schedule,
         ...).
+
+    Examples
+    --------
+    >>> from skloss.optim import Adam, MiniBatchSolver, StochasticGradient
+    >>> issubclass(StochasticGradient, MiniBatchSolver)
+    True
+    >>> Adam(batch_size=32).batch_size
+    32
     """
 
     # Mini-batch noise can keep the cost above its start on data with no
