@@ -4,10 +4,13 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skloss import GDLogisticClassifier, available_losses
 from skloss.losses._registry import is_builtin
+from user_losses.mylosses import SmoothHinge  # noqa: F401 - registers it
 
 BUILTIN_LOSSES = [
     name for name, info in available_losses().items() if is_builtin(info["class"])
 ]
+# A user's loss, registered from its own module, passes the same checks.
+USER_LOSSES = ["user_smooth_hinge"]
 
 # Defaults everywhere, except:
 # - perceptron: minimising the perceptron criterion is degenerate (the zero
@@ -18,11 +21,13 @@ BUILTIN_LOSSES = [
 #   only the support vectors curve these losses; with alpha=1e-4 the cost is
 #   so ill-conditioned that tol=1e-6 on the gradient leaves ~1e-2 error in
 #   the decision function. alpha=1e-2 and tol=1e-10 (about 2e-9 error) make
-#   the check test the weights, not the conditioning.
+#   the check test the weights, not the conditioning (the user's smoothed
+#   hinge is piecewise quadratic too).
 SETTINGS = {
     "perceptron": dict(learning_rate=1.0, penalty=None, tol=None, max_iter=100),
     "squared_hinge": dict(alpha=1e-2, tol=1e-10),
     "modified_huber": dict(alpha=1e-2, tol=1e-10),
+    "user_smooth_hinge": dict(alpha=1e-2, tol=1e-10),
 }
 
 
@@ -33,7 +38,7 @@ def test_every_builtin_loss_is_checked():
 
 @parametrize_with_checks(
     [GDLogisticClassifier(loss=name, **SETTINGS.get(name, {}))
-     for name in BUILTIN_LOSSES]
+     for name in BUILTIN_LOSSES + USER_LOSSES]
 )
 def test_sklearn_compatible_with_loss(estimator, check):
     check(estimator)
