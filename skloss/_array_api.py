@@ -22,6 +22,11 @@ from sklearn.utils._array_api import (
 )
 from sklearn.utils._array_api import check_same_namespace as _check_same_namespace
 
+try:  # scikit-learn's vendored copy, the one its dispatch uses
+    from sklearn.externals.array_api_compat import is_array_api_obj as _is_array
+except ImportError:  # pragma: no cover - older scikit-learn
+    from array_api_compat import is_array_api_obj as _is_array
+
 __all__ = [
     "bincount",
     "check_same_namespace",
@@ -152,7 +157,7 @@ def to_device(array, xp, device, dtype=None):
     """
     if array is None:
         return None
-    if is_numpy(xp) and not hasattr(array, "__array_namespace__"):
+    if is_numpy(xp) and (isinstance(array, np.ndarray) or not _is_array(array)):
         # Lists, scalars, NumPy arrays and (without dispatch) anything else:
         # the plain NumPy path, exactly as before array API support.
         array = np.asarray(array)
@@ -184,7 +189,7 @@ def to_host(array):
     >>> to_host(["a", "b"])
     array(['a', 'b'], dtype='<U1')
     """
-    if isinstance(array, np.ndarray) or not hasattr(array, "__array_namespace__"):
+    if isinstance(array, np.ndarray) or not _is_array(array):
         return np.asarray(array)
     return move_to(array, xp=np, device="cpu")
 

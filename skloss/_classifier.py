@@ -21,11 +21,13 @@ from sklearn.utils.validation import (
 )
 
 from ._array_api import (
+    bincount,
     check_same_namespace,
     float_dtypes,
     is_numpy,
     namespace_and_device,
     take_labels,
+    take_rows,
     to_device,
     to_host,
 )
@@ -79,13 +81,16 @@ def _warn_if_separated(objective, theta, mode, coef):
     raw = objective.raw(theta)
     y = objective.y
     weight = objective.sw
-    keep = slice(None) if weight is None else weight > 0
+    if weight is not None:
+        # A boolean mask as the sole index (the array API's only mask form).
+        keep = weight > 0
+        raw, y = raw[keep], y[keep]
     if mode == "multinomial":
         separated = bool(
-            xp.all(xp.argmax(raw[keep], axis=1) == xp.argmax(y[keep], axis=1))
+            xp.all(xp.argmax(raw, axis=1) == xp.argmax(y, axis=1))
         )
     else:
-        margins = (2.0 * y[keep] - 1.0) * raw[keep]
+        margins = (2.0 * y - 1.0) * raw
         # One-vs-rest: any one separable problem makes its weights diverge.
         separated = bool(xp.any(xp.all(margins > 0, axis=0)))
     if separated:
@@ -487,36 +492,36 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         """
         callbacks = None
         try:
+            # Array API dispatch: compute in the namespace and on the device
+            # of X (NumPy without dispatch); labels are encoded on the host.
+            xp, device = namespace_and_device(X)
             X, y = validate_data(
                 self,
                 X,
                 y,
                 accept_sparse="csr",
-                dtype=[np.float64, np.float32],
+                dtype=float_dtypes(xp, device),
                 reset=True,
             )
             classes, y_idx = self._unique_labels(y)
+            y = to_host(y)
             if classes.shape[0] < 2:
                 raise ValueError(
                     "This solver needs samples of at least 2 classes in the "
                     f"data, but the data contains only one class: "
                     f"{classes[0]!r}. Pass data with at least two classes."
                 )
-            user_weight = sample_weight
-            if user_weight is not None:
-                user_weight = _check_sample_weight(
-                    user_weight, X, dtype=X.dtype, ensure_non_negative=True
-                )
-            sample_weight = self._sample_weight(user_weight, X, y, classes)
+            user_weight = self._check_weight(sample_weight, X)
+            sample_weight = self._sample_weight(user_weight, X, y, classes, y_idx)
             loss, mode = self._resolve_loss(classes.shape[0])
             rng = check_random_state(self.random_state)
             X_tr, y_tr, w_tr = X, y_idx, sample_weight
             early = None
             if self.early_stopping:
                 train, val = self._validation_split(y_idx, rng)
-                X_tr, y_tr = X[train], y_idx[train]
-                w_tr = None if sample_weight is None else sample_weight[train]
-            targets = self._targets(y_tr, classes.shape[0], mode, X.dtype)
+                X_tr, y_tr = take_rows(X, train), y_idx[train]
+                w_tr = take_rows(sample_weight, train)
+            targets = self._targets(y_tr, classes.shape[0], mode, X.dtype, like=X)
             objective = LinearObjective(
                 loss,
                 X_tr,
@@ -528,8 +533,8 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             if self.early_stopping:
                 early = EarlyStopping(
                     self._accuracy_scorer(
-                        objective, X[val], y_idx[val],
-                        None if user_weight is None else user_weight[val], mode,
+                        objective, take_rows(X, val), y_idx[val],
+                        take_rows(user_weight, val), mode,
                     ),
                     n_iter_no_change=self.n_iter_no_change,
                     tol=self.tol,
@@ -628,9 +633,11 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self : GDLogisticClassifier
             The updated estimator.
         """
-        # _fit_context validates the parameters on the first call only (like
-        # SGDClassifier's partial_fit).
         first = not hasattr(self, "classes_")
+        if first:
+            # _fit_context skips this once fitted, like SGDClassifier; the
+            # first call must check the parameters.
+            self._validate_params()
         callbacks = None
         try:
             if first and classes is None:
@@ -639,15 +646,17 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                     "the array of all the labels the stream can contain, e.g. "
                     "partial_fit(X, y, classes=np.unique(y_all))."
                 )
+            xp, device = namespace_and_device(X)
             X, y = validate_data(
                 self,
                 X,
                 y,
                 accept_sparse="csr",
-                dtype=[np.float64, np.float32],
+                dtype=float_dtypes(xp, device),
                 reset=first,
             )
             self._unique_labels(y)
+            y = to_host(y)
             all_classes = self._partial_fit_classes(classes, first)
             unknown = np.setdiff1d(self._unique_labels(y)[0], all_classes)
             if unknown.shape[0]:
@@ -659,17 +668,13 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 )
             y_idx = np.searchsorted(all_classes, y)
             n_classes = all_classes.shape[0]
-            user_weight = sample_weight
-            if user_weight is not None:
-                user_weight = _check_sample_weight(
-                    user_weight, X, dtype=X.dtype, ensure_non_negative=True
-                )
+            user_weight = self._check_weight(sample_weight, X)
             train_state = copy.deepcopy(getattr(self, "_train_state", None) or {})
             sample_weight, counts = self._partial_fit_weights(
-                user_weight, y_idx, all_classes, X.dtype, train_state.get("counts")
+                user_weight, y_idx, all_classes, X, train_state.get("counts")
             )
             loss, mode = self._resolve_loss(n_classes)
-            targets = self._targets(y_idx, n_classes, mode, X.dtype)
+            targets = self._targets(y_idx, n_classes, mode, X.dtype, like=X)
             objective = LinearObjective(
                 loss,
                 X,
@@ -684,7 +689,9 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             if first:
                 theta_model = self._initial_theta(objective, all_classes, mode, rng)
             else:
-                theta_model = np.asarray(self._theta, dtype=X.dtype)
+                theta_model = xp.asarray(
+                    to_device(self._theta, xp, device), dtype=X.dtype
+                )
                 if theta_model.shape != objective.zeros().shape:
                     raise ValueError(
                         "partial_fit cannot continue this model: its "
@@ -743,6 +750,8 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         """Checked ``np.unique(y, return_inverse=True)``; clear error for mixes."""
         try:
             check_classification_targets(y)
+            # Labels are encoded on the host, as scikit-learn does.
+            y = to_host(y)
             return np.unique(y, return_inverse=True)
         except TypeError:
             kinds = sorted({type(label).__name__ for label in y.tolist()})
@@ -781,14 +790,14 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
 
     def _make_train_state(self, solver, result, sample_weight, y_idx, classes):
         """What partial_fit needs to continue after fit."""
-        counts = np.bincount(
-            y_idx, weights=sample_weight, minlength=classes.shape[0]
-        ).astype(np.float64)
+        counts = None
+        if self.class_weight == "balanced":
+            counts = bincount(y_idx, sample_weight, classes.shape[0])
         return {
             "solver": result.state,
             "schedule": solver.schedule,
             "rng": getattr(solver, "random_state", None),
-            "counts": counts if self.class_weight == "balanced" else None,
+            "counts": counts,
         }
 
     def _validation_split(self, y_idx, rng):
@@ -818,6 +827,28 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     @staticmethod
     def _accuracy_scorer(objective, X_val, y_val, w_val, mode):
         """``score(theta)``: the validation accuracy at solver parameters."""
+        xp, device = namespace_and_device(X_val)
+        if not is_numpy(xp):
+            y_val = to_device(y_val, xp, device)
+            # float64 where the device has it, as NumPy's path counts.
+            count_dtype = float_dtypes(xp, device)[0]
+
+            def score(theta):
+                theta = objective.to_model(theta)
+                raw = X_val @ theta[:-1, :] + theta[-1, :]
+                if raw.shape[1] == 1:
+                    pred = xp.astype(raw[:, 0] > 0, y_val.dtype)
+                else:
+                    pred = xp.argmax(raw, axis=1)
+                correct = xp.astype(pred == y_val, count_dtype)
+                if w_val is None:
+                    return float(xp.mean(correct))
+                total = float(xp.sum(w_val))
+                if not total > 0:
+                    return float(xp.mean(correct))
+                return float(xp.vecdot(xp.astype(w_val, count_dtype), correct)) / total
+
+            return score
 
         def score(theta):
             theta = objective.to_model(theta)
@@ -838,6 +869,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         return score
 
     def _partial_fit_classes(self, classes, first):
+        classes = None if classes is None else to_host(classes)
         if first:
             all_classes = np.unique(np.asarray(classes))
             if all_classes.shape[0] < 2:
@@ -856,12 +888,12 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             )
         return self.classes_
 
-    def _partial_fit_weights(self, user_weight, y_idx, classes, dtype, counts):
+    def _partial_fit_weights(self, user_weight, y_idx, classes, X, counts):
         """Per-sample weights of a partial_fit batch, and the class counts."""
         n_classes = classes.shape[0]
         cw = None
         if self.class_weight == "balanced":
-            batch = np.bincount(y_idx, weights=user_weight, minlength=n_classes)
+            batch = bincount(y_idx, user_weight, n_classes)
             counts = batch if counts is None else counts + batch
             seen = counts > 0
             cw = np.ones(n_classes)
@@ -878,11 +910,11 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 cw[pos[0]] = weight
         sample_weight = user_weight
         if cw is not None:
-            per_sample = cw[y_idx].astype(dtype)
+            per_sample = self._per_sample(cw, y_idx, X)
             sample_weight = (
                 per_sample if user_weight is None else user_weight * per_sample
             )
-        if sample_weight is not None and not np.sum(sample_weight) > 0:
+        if sample_weight is not None and not self._total(sample_weight) > 0:
             raise ValueError(
                 "The sample weights (times class weights) of this batch sum "
                 "to zero, so its cost is undefined. Give at least one sample "
@@ -890,12 +922,52 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             )
         return sample_weight, counts
 
-    def _sample_weight(self, sample_weight, X, y, classes):
+    @staticmethod
+    def _check_weight(sample_weight, X):
+        """Checked sample weights, in the namespace and on the device of X."""
+        if sample_weight is None:
+            return None
+        xp, device = namespace_and_device(X)
+        if not is_numpy(xp):
+            sample_weight = to_device(sample_weight, xp, device)
+        return _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+
+    @staticmethod
+    def _per_sample(class_weight, y_idx, X):
+        """Per-sample weights ``class_weight[y_idx]`` in X's namespace and dtype."""
+        xp, device = namespace_and_device(X)
+        if is_numpy(xp):
+            return class_weight[y_idx].astype(X.dtype)
+        class_weight = to_device(class_weight, xp, device, dtype=X.dtype)
+        return take_rows(class_weight, y_idx)
+
+    @staticmethod
+    def _total(sample_weight):
+        """The sum of the weights, as a Python float."""
+        if isinstance(sample_weight, np.ndarray):
+            return float(np.sum(sample_weight))
+        xp, _ = namespace_and_device(sample_weight)
+        return float(xp.sum(sample_weight))
+
+    def _sample_weight(self, sample_weight, X, y, classes, y_idx=None):
+        if y_idx is None:
+            y_idx = np.searchsorted(classes, y)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
-        if sample_weight is not None:
+            sample_weight = self._check_weight(sample_weight, X)
+        if sample_weight is not None and not isinstance(sample_weight, np.ndarray):
+            # Weights on a device: per-class totals there, K numbers here.
+            xp, _ = namespace_and_device(sample_weight)
+            positive = xp.astype(sample_weight > 0, sample_weight.dtype)
+            present = classes[bincount(y_idx, positive, classes.shape[0]) > 0]
+            if present.shape[0] < 2:
+                raise ValueError(
+                    "Samples of at least 2 classes need a positive sample "
+                    f"weight, but only class(es) {present.tolist()} have one. "
+                    "Give samples of at least two classes a positive weight."
+                )
+        elif sample_weight is not None:
             present = np.unique(y[sample_weight > 0])
             if present.shape[0] < 2:
                 raise ValueError(
@@ -915,19 +987,29 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         if self.class_weight is not None:
             # Weighted class counts keep "balanced" consistent with sample
             # weights: an integer weight equals repeating the sample.
-            cw = compute_class_weight(
-                self.class_weight, classes=classes, y=y, sample_weight=sample_weight
-            )
+            if self.class_weight == "balanced" and not (
+                sample_weight is None or isinstance(sample_weight, np.ndarray)
+            ):
+                # compute_class_weight's formula, with the weighted class
+                # counts summed on the device.
+                counts = bincount(y_idx, sample_weight, classes.shape[0])
+                with np.errstate(divide="ignore"):
+                    cw = counts.sum() / (classes.shape[0] * counts)
+            else:
+                cw = compute_class_weight(
+                    self.class_weight, classes=classes, y=y,
+                    sample_weight=sample_weight,
+                )
             if np.any(cw < 0) or not np.all(np.isfinite(cw)):
                 raise ValueError(
                     f"class_weight must be finite and non-negative, got {cw}."
                 )
-            per_sample = cw[np.searchsorted(classes, y)].astype(X.dtype)
+            per_sample = self._per_sample(cw, y_idx, X)
             if sample_weight is None:
                 sample_weight = per_sample
             else:
                 sample_weight = sample_weight * per_sample
-        if sample_weight is not None and not np.sum(sample_weight) > 0:
+        if sample_weight is not None and not self._total(sample_weight) > 0:
             raise ValueError(
                 "The sample weights (times class weights) sum to zero, so the "
                 "cost is undefined. Give at least one sample a positive weight."
@@ -935,7 +1017,15 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         return sample_weight
 
     @staticmethod
-    def _targets(y_idx, n_classes, mode, dtype):
+    def _targets(y_idx, n_classes, mode, dtype, like=None):
+        """0/1 targets (binary) or one-hot rows, in the namespace of ``like``."""
+        xp, device = namespace_and_device(like)
+        if not is_numpy(xp):
+            y_idx = to_device(y_idx, xp, device)
+            if mode == "binary":
+                return xp.astype(y_idx == 1, dtype)
+            labels = xp.arange(n_classes, dtype=y_idx.dtype, device=device)
+            return xp.astype(y_idx[:, None] == labels[None, :], dtype)
         if mode == "binary":
             return (y_idx == 1).astype(dtype)
         onehot = np.zeros((y_idx.shape[0], n_classes), dtype=dtype)
@@ -945,6 +1035,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     def _initial_theta(self, objective, classes, mode, rng):
         """Model parameters to start from (warm start, zeros or random)."""
         theta = objective.zeros()
+        xp, device = namespace_and_device(theta)
         if self.warm_start and hasattr(self, "_theta"):
             if not (
                 np.array_equal(self.classes_, classes)
@@ -957,22 +1048,29 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                     f"{classes} and {objective.n_features} features. "
                     "Set warm_start=False to train a new model."
                 )
-            return np.array(self._theta, dtype=theta.dtype, copy=True)
+            previous = to_device(self._theta, xp, device)
+            return xp.asarray(previous, dtype=theta.dtype, copy=True)
         if self.init == "random":
-            theta[:-1, :] = rng.normal(scale=0.01, size=theta[:-1, :].shape)
+            # Drawn on the host, so every namespace starts from the same point.
+            init = rng.normal(scale=0.01, size=tuple(theta[:-1, :].shape))
+            theta[:-1, :] = to_device(init, xp, device, dtype=theta.dtype)
         return theta
 
     @staticmethod
     def _model_attributes(theta, classes, loss, mode):
         """The fitted attributes of model parameters ``theta`` (W; b)."""
+        xp, _ = namespace_and_device(theta)
         W, b = theta[:-1, :], theta[-1, :]
         if mode == "multinomial" and classes.shape[0] == 2:
             # Report a two-class multinomial model by its decision difference.
             coef = (W[:, 1] - W[:, 0])[None, :]
-            intercept = np.asarray([b[1] - b[0]])
-        else:
+            intercept = xp.reshape(b[1] - b[0], (1,))
+        elif is_numpy(xp):
             coef = np.ascontiguousarray(W.T)
             intercept = np.array(b)
+        else:
+            coef = xp.asarray(W.T, copy=True)
+            intercept = xp.asarray(b, copy=True)
         return {
             "coef_": coef,
             "intercept_": intercept,
@@ -1093,5 +1191,6 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True
         tags.classifier_tags.multi_class = True
         return tags

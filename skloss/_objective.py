@@ -34,17 +34,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._array_api import get_namespace
 
-from ._array_api import to_device, to_host
+from ._array_api import take_rows, to_device, to_host
 from ._penalties import Penalty
 
 # Columns whose largest magnitude lies in this range are used as they are;
 # others get an implicit power-of-two rescaling (see LinearObjective).
 _ORDINARY_MAGNITUDE = (2.0**-20, 2.0**20)
-
-# Bytes of X per block of a cache-blocked epoch (see _block_rows): large
-# enough that the Python overhead per block is negligible, small enough that
-# a block stays in the last-level cache between its two products.
-_BLOCK_BYTES = 3 * 2**20
 
 
 def _column_max_abs(X, xp):
@@ -306,27 +301,22 @@ class LinearObjective:
         """
         xp = self.xp
         W = self._coef(theta)
-        rows = self._block_rows()
-        if rows is not None:
-            value, grad = self._blocked_loss_gradient(theta, W, rows)
+        raw = self.raw(theta)
+        loss, g = self.loss.loss_gradient(self.y, raw)
+        if not self._loss_checked:
+            self._check_loss_output(raw, loss, g)
+        value = self._weighted(loss) + self.penalty.smooth_value(W)
+        # Unweighted: the 1/n factor scales the (d + 1, K) result, not g.
+        g = g if self.sw is None else self._weight_gradient(g)
+        grad = xp.empty_like(theta)
+        if self.n_outputs == 1:
+            grad[:-1, 0] = self.X.T @ g
+            grad[-1, 0] = xp.sum(g) if self.fit_intercept else 0.0
         else:
-            raw = self.raw(theta)
-            loss, g = self.loss.loss_gradient(self.y, raw)
-            if not self._loss_checked:
-                self._check_loss_output(raw, loss, g)
-            value = self._weighted(loss)
-            # Unweighted: the 1/n factor scales the (d + 1, K) result, not g.
-            g = g if self.sw is None else self._weight_gradient(g)
-            grad = xp.empty_like(theta)
-            if self.n_outputs == 1:
-                grad[:-1, 0] = self.X.T @ g
-                grad[-1, 0] = xp.sum(g) if self.fit_intercept else 0.0
-            else:
-                grad[:-1, :] = self.X.T @ g
-                grad[-1, :] = xp.sum(g, axis=0) if self.fit_intercept else 0.0
-            if self.sw is None:
-                grad *= self._scale
-        value += self.penalty.smooth_value(W)
+            grad[:-1, :] = self.X.T @ g
+            grad[-1, :] = xp.sum(g, axis=0) if self.fit_intercept else 0.0
+        if self.sw is None:
+            grad *= self._scale
         if self.mean is not None:
             # d/dW of (X - mu) @ W: subtract mu times the summed gradient.
             grad[:-1, :] -= self.mean[:, None] * grad[-1, :][None, :]
@@ -334,62 +324,6 @@ class LinearObjective:
         if self.inv_scale is not None:
             grad[:-1, :] *= self.inv_scale[:, None]
         return value, grad
-
-    def _block_rows(self):
-        """Rows per block of a cache-blocked epoch, or None for one pass.
-
-        Dense C-ordered NumPy data larger than two blocks is processed in
-        blocks of about ``_BLOCK_BYTES``: each block of ``X`` is multiplied
-        by ``W``, its loss gradient computed, and multiplied back by its
-        transpose while it is still in the processor's cache, so an epoch
-        reads ``X`` from memory once instead of twice.
-        """
-        X = self.X
-        if (
-            self.sparse
-            or type(X) is not np.ndarray
-            or not X.flags.c_contiguous
-            or not isinstance(self.y, np.ndarray)
-        ):
-            return None
-        rows = max(256, _BLOCK_BYTES // max(X.shape[1] * X.itemsize, 1))
-        return rows if X.shape[0] >= 2 * rows else None
-
-    def _blocked_loss_gradient(self, theta, W, rows):
-        """Weighted mean loss and its gradient, one block of rows at a time.
-
-        The same sums as the one-pass path (the loss acts on each sample
-        separately), accumulated over blocks; nothing of the size of ``X``
-        is allocated and each block of ``X`` is read once from memory.
-        """
-        X, y, sw, K = self.X, self.y, self.sw, self.n_outputs
-        shift = theta[-1, :] if self.mean is None else theta[-1, :] - self.mean @ W
-        w, b = (W[:, 0], shift[0]) if K == 1 else (W, shift)
-        grad = np.zeros_like(theta)
-        grad_w = grad[:-1, 0] if K == 1 else grad[:-1, :]
-        total = 0.0
-        intercept = 0.0 if K == 1 else np.zeros(K, dtype=grad.dtype)
-        for start in range(0, X.shape[0], rows):
-            Xb = X[start:start + rows]
-            raw = Xb @ w
-            raw += b
-            loss, g = self.loss.loss_gradient(y[start:start + rows], raw)
-            if not self._loss_checked:
-                self._check_loss_output(raw, loss, g)
-            if sw is None:
-                total += float(np.sum(loss))
-            else:
-                swb = sw[start:start + rows]
-                total += float(np.sum(swb @ loss))
-                g = g * (swb if g.ndim == 1 else swb[:, None])
-            grad_w += Xb.T @ g
-            if self.fit_intercept:
-                intercept += np.sum(g, axis=0)
-        grad[-1, :] = intercept
-        if sw is None:
-            total *= self._scale
-            grad *= self._scale
-        return total, grad
 
     def _check_loss_output(self, raw, loss, grad):
         """Check a loss's first output against the contract of ``Loss``.
@@ -512,9 +446,8 @@ class LinearObjective:
         -------
         LinearObjective
             The preconditioned copy, or ``self`` when it would not help:
-            features already rescaled for extreme magnitude, arrays other
-            than NumPy or SciPy sparse, or factors all within 1% of one
-            (standardized data).
+            features already rescaled for extreme magnitude, or factors all
+            within 1% of one (standardized data).
 
         Examples
         --------
@@ -530,12 +463,19 @@ class LinearObjective:
         True
         """
         X = self.X
-        if self.inv_scale is not None or not isinstance(self.y, np.ndarray):
-            return self
-        if not (self.sparse or isinstance(X, np.ndarray)) or X.shape[0] == 0:
+        if self.inv_scale is not None or X.shape[0] == 0:
             return self
         # Weighted mean square of each column, without a copy of dense X.
-        if self.sparse:
+        if not (self.sparse or isinstance(X, np.ndarray)):
+            # Other array libraries (array API): reduce on X's device and
+            # bring the d column totals to the host.
+            xp = self.xp
+            if self.sw is None:
+                sq = xp.linalg.vector_norm(X, axis=0) ** 2 * self._scale
+            else:
+                sq = self.sw @ (X * X)
+            sq = to_host(sq)
+        elif self.sparse:
             sq = X.multiply(X)
             sq = (
                 np.asarray(sq.sum(axis=0)).ravel() * self._scale
@@ -548,7 +488,7 @@ class LinearObjective:
             sq = np.einsum("i,ij,ij->j", self.sw, X, X)
         var = np.asarray(sq, dtype=np.float64)
         if self.mean is not None:
-            var = var - np.asarray(self.mean, dtype=np.float64) ** 2
+            var = var - np.asarray(to_host(self.mean), dtype=np.float64) ** 2
         var = np.clip(var, 0.0, None)
         smooth = self.loss.smoothness
         c = self.penalty.l2 / float(smooth) if smooth else self.penalty.l2
@@ -559,7 +499,8 @@ class LinearObjective:
         if np.all(np.abs(f - 1.0) <= 0.01):
             return self
         other = copy.copy(self)
-        other.inv_scale = np.asarray(f, dtype=X.dtype)
+        device = getattr(self.y, "device", None)
+        other.inv_scale = to_device(f, self.xp, device, X.dtype)
         other._l2_factor = float(np.max(f) ** 2) if self.penalty.l2 > 0 else 1.0
         other._sq_norm = float(np.sum(var * f * f)) + (
             1.0 if self.fit_intercept else 0.0
@@ -599,13 +540,13 @@ class LinearObjective:
         """
         sw = None
         if self.sw is not None:
-            sw = self.sw[idx]
+            sw = take_rows(self.sw, idx)
             if not float(self.xp.sum(sw)) > 0:
                 return None
         sub = type(self)(
             self.loss,
-            self.X[idx],
-            self.y[idx],
+            take_rows(self.X, idx),
+            take_rows(self.y, idx),
             sample_weight=sw,
             penalty=self.penalty,
             fit_intercept=False,
@@ -622,7 +563,6 @@ class LinearObjective:
 
         With it, ``loss.smoothness * max_sq_norm() + l2`` bounds the
         smoothness of every single-sample (hence every mini-batch) cost.
-        Samples of zero weight do not count (they add nothing to a cost).
         """
         xp = self.xp
         X, mean = self.X, self.mean
@@ -640,8 +580,5 @@ class LinearObjective:
         if mean is not None:
             cross = X @ mean
             sq = sq - 2.0 * xp.asarray(cross) + float(xp.vecdot(mean, mean))
-        if self.sw is not None:
-            sq = xp.where(self.sw > 0, xp.asarray(sq, dtype=self.sw.dtype), 0.0)
-        if mean is not None:
             return max(float(xp.max(sq)), 0.0) + 1.0
         return max(float(xp.max(sq)), 0.0)
