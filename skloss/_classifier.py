@@ -633,11 +633,9 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self : GDLogisticClassifier
             The updated estimator.
         """
+        # _fit_context validates the parameters on the first call only (like
+        # SGDClassifier's partial_fit).
         first = not hasattr(self, "classes_")
-        if first:
-            # _fit_context skips this once fitted, like SGDClassifier; the
-            # first call must check the parameters.
-            self._validate_params()
         callbacks = None
         try:
             if first and classes is None:
