@@ -257,3 +257,14 @@ def test_a_user_loss_in_an_importable_module_needs_no_registration(cancer):
     finally:
         register_loss("user_smooth_hinge", SmoothHinge,
                       aliases=("user_huberized_hinge",), overwrite=True)
+
+
+def test_skops_with_a_user_loss_needs_its_class_trusted(iris):
+    sio = pytest.importorskip("skops.io")
+    X, y = iris
+    model = _fit(X, y, loss="user_smooth_hinge")
+    data = sio.dumps(model)
+    extra = set(sio.get_untrusted_types(data=data)) - set(skops_trusted_types())
+    assert extra == {"user_losses.mylosses.SmoothHinge"}
+    loaded = sio.loads(data, trusted=skops_trusted_types() + sorted(extra))
+    _same_predictions(model, loaded, X)
