@@ -604,23 +604,23 @@ class LinearObjective:
         >>> sub.X.shape, bool(np.all(sub.mean == obj.mean))
         ((2, 1), True)
         """
-        sw = None
-        if self.sw is not None:
+        # A shallow copy keeps everything that does not depend on the rows
+        # (loss, penalty, centring mean, implicit feature scaling, checks
+        # done) without the constructor's passes over the data; whatever
+        # depends on the rows is replaced or reset here. A new cached
+        # attribute that depends on the rows must be reset here too.
+        sub = copy.copy(self)
+        sub.X = take_rows(self.X, idx)
+        sub.y = take_rows(self.y, idx)
+        if self.sw is None:
+            sub._scale = 1.0 / sub.X.shape[0]
+        else:
             sw = take_rows(self.sw, idx)
-            if not float(self.xp.sum(sw)) > 0:
+            total = float(self.xp.sum(sw))
+            if not total > 0:
                 return None
-        sub = type(self)(
-            self.loss,
-            take_rows(self.X, idx),
-            take_rows(self.y, idx),
-            sample_weight=sw,
-            penalty=self.penalty,
-            fit_intercept=False,
-        )
-        sub.fit_intercept = self.fit_intercept
-        sub.mean = self.mean
-        # The same implicit feature scaling as the full data (see _rescale).
-        sub.inv_scale, sub._l2_factor = self.inv_scale, self._l2_factor
+            sub.sw = sw / total
+        sub._L = None
         sub._sq_norm = None
         return sub
 
