@@ -92,7 +92,9 @@ def test_validation_scores_are_sample_weighted(noisy):
     ).set_callbacks(rec)
     clf.fit(X, y, sample_weight=sw)
     _, val = holdout(y, 0.1, 1)
-    for (coef, intercept), score in zip(rec.models, clf.validation_scores_):
+    for (coef, intercept), score in zip(
+        rec.models, clf.validation_scores_, strict=True
+    ):
         pred = (X[val] @ coef.ravel() + intercept[0] > 0).astype(int)
         expected = np.sum(sw[val] * (pred == y[val])) / np.sum(sw[val])
         assert score == pytest.approx(expected, rel=1e-12)
