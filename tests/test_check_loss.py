@@ -117,6 +117,14 @@ class NotImplemented_(Loss):
     pass
 
 
+class Staircase(Loss):
+    def loss(self, y, raw):
+        return np.floor(raw * 1e5) / 1e5
+
+    def gradient(self, y, raw):
+        return np.zeros_like(raw)
+
+
 class GradientWrongShape(LogLoss):
     def gradient(self, y, raw):
         return super().gradient(y, raw)[:-1]
@@ -137,6 +145,7 @@ class GradientWrongShape(LogLoss):
     (ChangesItsParams(), "hyperparameters", "clone"),
     (NotImplemented_(), "shape", "NotImplementedError"),
     (GradientWrongShape(), "shape", "gradient has shape"),
+    (Staircase(), "gradient", "not differentiable"),
 ], ids=lambda v: type(v).__name__ if isinstance(v, Loss) else None)
 def test_each_broken_property_is_named(loss, prop, message):
     with pytest.raises(LossContractError, match=message) as exc:

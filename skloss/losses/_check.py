@@ -229,6 +229,12 @@ def _check_gradient(loss, rng, n, k, rtol=1e-4):
             scale = 1.0 + np.abs(central)
             # Skip points within h of a kink (non-smooth losses).
             kink = np.abs(forward - backward) > 1e-3 * scale
+            if kink.mean() > 0.25:
+                i = int(np.argmax(kink))
+                _fail(loss, "gradient", f"the loss is not differentiable at "
+                      f"{kink.mean():.0%} of the sampled points (one-sided "
+                      "differences disagree), so its gradient cannot be "
+                      "checked", {"y": y[i], "raw": raw[i], "column": j})
             err = np.where(kink, 0.0, np.abs(g - central) / scale)
             if err.max() > rtol:
                 i = int(np.argmax(err))
