@@ -1,7 +1,7 @@
 """GDLogisticClassifier: the scikit-learn contract around the objective."""
 
-import functools
 import copy
+import functools
 import warnings
 from numbers import Integral, Real
 
