@@ -161,3 +161,14 @@ def test_builtin_detection():
     assert _registry.registered_name(_Square) is None
     # Losses evaluate on plain lists turned into arrays too.
     assert np.allclose(get_loss("hinge").loss(np.zeros(2), np.zeros(2)), 1.0)
+
+
+def test_get_loss_validates_the_hyperparameters():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="'gamma' parameter of Focal"):
+        get_loss("focal", gamma=-1.0)
+    with pytest.raises(InvalidParameterError, match="label_smoothing"):
+        get_loss(LogLoss(), label_smoothing=2.0)
+    with pytest.raises(TypeError):
+        get_loss("hinge", margin=2.0)  # hinge has no hyperparameters

@@ -189,17 +189,24 @@ def get_loss(name, **params):
     ------
     ValueError
         When the name is unknown; the message lists the available names.
+        Invalid hyperparameters raise scikit-learn's
+        ``InvalidParameterError`` (a ValueError) naming the constraint.
 
     Examples
     --------
     >>> from skloss import get_loss
     >>> get_loss("log_loss")
     LogLoss()
+    >>> get_loss("focal", gamma=1.0)
+    Focal(gamma=1.0)
     """
     if isinstance(name, Loss):
-        return name.set_params(**params) if params else name
-    cls = get_loss_class(name)
-    return cls(**params)
+        loss = name.set_params(**params) if params else name
+    else:
+        loss = get_loss_class(name)(**params)
+    if params:
+        loss._validate_params()
+    return loss
 
 
 def canonical_name(name):
