@@ -928,9 +928,19 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         xp, device = namespace_and_device(X)
         if not is_numpy(xp):
             sample_weight = to_device(sample_weight, xp, device)
-        return _check_sample_weight(
+        sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
+        # Only ratios of weights matter (the cost normalises them): bring huge
+        # weights down by an exact power of two, so that sums (the total,
+        # weighted class counts) cannot overflow.
+        xp, _ = namespace_and_device(sample_weight)
+        peak = float(xp.max(sample_weight)) if sample_weight.shape[0] else 0.0
+        exponent = np.frexp(peak)[1]
+        dtype = np.dtype(str(sample_weight.dtype).split(".")[-1])
+        if exponent > np.finfo(dtype).maxexp // 2:
+            sample_weight = sample_weight * float(np.ldexp(1.0, -exponent))
+        return sample_weight
 
     @staticmethod
     def _per_sample(class_weight, y_idx, X):

@@ -252,14 +252,25 @@ def test_predict_proba_at_huge_decision_values():
     assert not np.any(np.isnan(log_proba))
 
 
-@pytest.mark.parametrize("w", [1e-200, 1e200])
-def test_uniform_sample_weight_of_extreme_size(w):
-    plain = _fit(X)
-    weighted = GDLogisticClassifier(tol=1e-10, max_iter=5000).fit(
-        X, Y, sample_weight=np.full(X.shape[0], w)
-    )
-    # Weights are normalised: a common factor changes nothing.
+@pytest.mark.parametrize("w", [1e-200, 1e200, 1e307, np.finfo(np.float64).max])
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+def test_uniform_sample_weight_of_extreme_size(w, class_weight):
+    plain = _fit(X, class_weight=class_weight)
+    weighted = GDLogisticClassifier(
+        tol=1e-10, max_iter=5000, class_weight=class_weight
+    ).fit(X, Y, sample_weight=np.full(X.shape[0], w))
+    # Weights are normalised: a common factor changes nothing, even one
+    # whose sum overflows.
     np.testing.assert_allclose(weighted.coef_, plain.coef_, rtol=1e-8)
+
+
+def test_float32_sample_weight_near_its_largest():
+    X32 = X.astype(np.float32)
+    plain = GDLogisticClassifier(class_weight="balanced").fit(X32, Y)
+    weighted = GDLogisticClassifier(class_weight="balanced").fit(
+        X32, Y, sample_weight=np.full(X.shape[0], 3e38, dtype=np.float32)
+    )
+    np.testing.assert_allclose(weighted.coef_, plain.coef_, rtol=1e-4)
 
 
 def test_more_features_than_samples():
