@@ -7,6 +7,7 @@ one, which must come out bit-identical (same ``coef_``, same predictions,
 same fitted attributes).
 """
 
+import pickle
 import re
 
 import numpy as np
@@ -271,8 +272,10 @@ def _snapshot(est):
     for key, value in vars(est).items():
         if isinstance(value, np.ndarray):
             state[key] = (value.dtype, value.shape, value.tobytes())
-        elif isinstance(value, list):
-            state[key] = list(value)
+        elif isinstance(value, (list, dict)):
+            # Deep: solver state (epoch counts, momentum buffers, random
+            # generators) must not be advanced by a failed call either.
+            state[key] = pickle.dumps(value)
         else:
             state[key] = value
     return state
