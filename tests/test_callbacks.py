@@ -154,3 +154,14 @@ def test_silent_by_default(cancer, capsys):
     X, y = cancer
     GDLogisticClassifier(max_iter=3, tol=None).fit(X, y)
     assert capsys.readouterr().out == ""
+
+
+def test_verbose_shows_the_validation_score(cancer, capsys):
+    X, y = cancer
+    clf = GDLogisticClassifier(
+        early_stopping=True, max_iter=3, tol=None, verbose=1, random_state=0
+    ).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3
+    for line, score in zip(lines, clf.validation_scores_, strict=True):
+        assert f", validation score: {score:.6g}, time: " in line

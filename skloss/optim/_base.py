@@ -221,16 +221,20 @@ class Solver:
             result.n_iter = epoch
             result.loss_curve.append(cost)
             result.step_sizes.append(step)
+            stop = False
+            if early_stopping is not None and early_stopping.update(epoch, theta):
+                stop = result.converged = True
             if self.verbose:
+                score = (
+                    f", validation score: {early_stopping.scores_[-1]:.6g}"
+                    if early_stopping is not None else ""
+                )
                 print(
                     f"-- Epoch {state['epoch']}, cost: {cost:.8g}, "
-                    f"step: {step:.4g}, "
+                    f"step: {step:.4g}{score}, "
                     f"time: {time.perf_counter() - start:.3f}s"
                 )
-            stop = False
             if schedule is not None and schedule.observe(cost):
-                stop = result.converged = True
-            if early_stopping is not None and early_stopping.update(epoch, theta):
                 stop = result.converged = True
             if callback is not None and callback(epoch, theta, cost, step):
                 stop = result.stopped_by_callback = True
