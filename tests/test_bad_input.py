@@ -290,7 +290,7 @@ def _assert_unchanged(est, snapshot, pred, dec):
     after = _snapshot(est)
     assert after.keys() == snapshot.keys()
     for key in snapshot:
-        if key == "loss_":  # a Loss instance: compare by its parameters
+        if isinstance(snapshot[key], Loss):  # compare a loss by its parameters
             assert type(after[key]) is type(snapshot[key])
             assert after[key].get_params() == snapshot[key].get_params()
             continue
@@ -635,3 +635,50 @@ def test_fit_with_unregistered_name_after_clone():
     # The fitted model keeps predicting from its own loss instance.
     assert re.search("_SquaredHinge", type(est.loss_).__name__)
     assert clone(est).get_params()["loss"] == "short_lived_for_test"
+
+
+# --------------------------------------------------------------------------
+# Faults mid-training: an exception from inside an epoch (a user loss that
+# fails late, an interrupt, memory exhaustion) leaves a fitted model intact.
+# --------------------------------------------------------------------------
+class _FailsLater(_SquaredHinge):
+    """A loss that raises ``error`` on its ``after``-th gradient call."""
+
+    def __init__(self, after=5, error="KeyboardInterrupt"):
+        self.after = after
+        self.error = error
+
+    def loss_gradient(self, y, raw):
+        self._calls = getattr(self, "_calls", 0) + 1
+        if self._calls >= self.after:
+            raise {"KeyboardInterrupt": KeyboardInterrupt,
+                   "MemoryError": MemoryError,
+                   "RuntimeError": RuntimeError}[self.error]("injected fault")
+        return super().loss_gradient(y, raw)
+
+
+@pytest.mark.parametrize("error", ["KeyboardInterrupt", "MemoryError",
+                                   "RuntimeError"])
+@pytest.mark.parametrize("call", ["fit", "warm_start fit", "partial_fit"])
+@pytest.mark.parametrize("solver", ["gd", "sgd"])
+def test_fault_mid_training_keeps_model(error, call, solver):
+    est = GDLogisticClassifier(loss=_SquaredHinge(), solver=solver,
+                               random_state=0, max_iter=50, tol=None)
+    est.fit(X, Y)
+    snap, pred, dec = _snapshot(est), est.predict(X), est.decision_function(X)
+    # Late in a fit; inside the single epoch of a partial_fit.
+    after = 1 if call == "partial_fit" else 4
+    est.set_params(loss=_FailsLater(after=after, error=error),
+                   warm_start=call == "warm_start fit")
+    exc_type = {"KeyboardInterrupt": KeyboardInterrupt,
+                "MemoryError": MemoryError, "RuntimeError": RuntimeError}[error]
+    with pytest.raises(exc_type, match="injected fault"):
+        if call == "partial_fit":
+            est.partial_fit(X, Y)
+        else:
+            est.fit(X, Y)
+    est.set_params(loss=_SquaredHinge(), warm_start=False)
+    _assert_unchanged(est, snap, pred, dec)
+    # The estimator is still usable: training again works.
+    est.partial_fit(X, Y)
+    assert np.all(np.isfinite(est.coef_))
