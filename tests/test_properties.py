@@ -120,6 +120,33 @@ def test_integer_sample_weight_equals_repeating_samples(problem, counts,
                                atol=ATOL)
 
 
+@SETTINGS
+@given(problem=problems(), zeros=st.floats(0.0, 0.8))
+def test_sparse_and_dense_input_give_the_same_model(problem, zeros):
+    import scipy.sparse as sp
+
+    X, y = problem
+    X = np.where(np.abs(X) < 5 * zeros, 0.0, X)  # some structural zeros
+    dense = _fit(X, y)
+    sparse = _fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(dense.coef_, sparse.coef_, atol=ATOL)
+    np.testing.assert_allclose(dense.intercept_, sparse.intercept_, atol=ATOL)
+
+
+@SETTINGS
+@given(problem=problems(),
+       weights=st.lists(st.floats(0.1, 10.0), min_size=30, max_size=30),
+       factor=st.sampled_from([1e-6, 0.5, 3.0, 1e6]))
+def test_a_common_factor_on_sample_weight_changes_nothing(problem, weights,
+                                                          factor):
+    X, y = problem
+    weights = np.asarray(weights[: X.shape[0]])
+    a = _fit(X, y, sample_weight=weights)
+    b = _fit(X, y, sample_weight=factor * weights)
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=ATOL)
+    np.testing.assert_allclose(a.intercept_, b.intercept_, atol=ATOL)
+
+
 PROBABILISTIC = sorted(
     name for name, info in available_losses().items() if info["probabilistic"]
 )
