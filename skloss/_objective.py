@@ -409,7 +409,7 @@ class LinearObjective:
                 f"The loss {name} breaks the loss contract: loss(y, raw) "
                 f"returned shape {shape}, expected ({n},) (one value per "
                 f"sample) or the shape of raw {tuple(raw.shape)}. See "
-                "skloss.Loss."
+                "skloss.Loss; skloss.check_loss(loss) tests the whole contract."
             )
         if grad is not None and tuple(getattr(grad, "shape", ())) != tuple(
             raw.shape
@@ -417,7 +417,8 @@ class LinearObjective:
             raise ValueError(
                 f"The loss {name} breaks the loss contract: gradient(y, raw) "
                 f"returned shape {tuple(getattr(grad, 'shape', ()))}, expected "
-                f"the shape of raw {tuple(raw.shape)}. See skloss.Loss."
+                f"the shape of raw {tuple(raw.shape)}. See skloss.Loss; "
+                "skloss.check_loss(loss) tests the whole contract."
             )
         if bool(xp.all(xp.abs(raw) <= 100.0)):
             for what, out in (("loss(y, raw)", loss), ("gradient(y, raw)", grad)):
@@ -426,8 +427,8 @@ class LinearObjective:
                         f"The loss {name} breaks the loss contract: {what} "
                         "returned non-finite values (NaN or inf) for finite "
                         "decision values (|raw| <= 100) at the first "
-                        "evaluation. Make the loss numerically stable (see "
-                        "skloss.Loss)."
+                        "evaluation. Make the loss numerically stable; "
+                        "skloss.check_loss(loss) tests the whole contract."
                     )
         if grad is not None:
             self._loss_checked = True

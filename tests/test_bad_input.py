@@ -22,7 +22,14 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.estimator_checks import check_param_validation
 
-from skloss import DivergenceError, GDLogisticClassifier, Loss, register_loss
+from skloss import (
+    DivergenceError,
+    GDLogisticClassifier,
+    Loss,
+    LossContractError,
+    check_loss,
+    register_loss,
+)
 from skloss.losses import get_loss, unregister_loss
 
 RNG = np.random.default_rng(0)
@@ -457,6 +464,18 @@ def test_contract_breach_is_named_before_the_first_epoch(solver, capsys):
     with pytest.raises(ValueError, match="_ShortGradient breaks the loss contract"):
         est.fit(X, Y)
     assert "Epoch" not in capsys.readouterr().out  # no epoch ever ran
+
+
+@pytest.mark.parametrize(
+    "loss", [_ShortGradient(), _ColumnGradient(), _ScalarLoss(), _NaNLoss(),
+             _InfGradient()],
+    ids=lambda loss: type(loss).__name__,
+)
+def test_fit_points_to_check_loss_which_finds_the_breach(loss):
+    with pytest.raises(ValueError, match=r"skloss\.check_loss\(loss\) tests"):
+        GDLogisticClassifier(loss=loss).fit(X, Y)
+    with pytest.raises(LossContractError):
+        check_loss(loss)
 
 
 # --------------------------------------------------------------------------
