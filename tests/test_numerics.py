@@ -61,6 +61,21 @@ def test_scaled_features_give_the_same_model(scale, sparse, reference):
     assert np.all(np.isfinite(est.predict_proba(Xs)))
 
 
+def test_scaled_features_on_data_large_enough_for_blocked_epochs():
+    # 160,000 x 4 float64 is more than two cache blocks of X: the epoch runs
+    # block by block, with the same implicit rescaling.
+    Xl, yl = make_classification(
+        n_samples=160_000, n_features=4, n_informative=3, n_redundant=0,
+        flip_y=0.2, random_state=0,
+    )
+    plain = _fit(Xl, yl, penalty=None, tol=1e-6)
+    scaled = _fit(Xl * 1e150, yl, penalty=None, tol=1e-6)
+    np.testing.assert_allclose(
+        scaled.decision_function(Xl * 1e150), plain.decision_function(Xl),
+        atol=1e-4,
+    )
+
+
 @pytest.mark.parametrize("scale", [1e150, 1e-150])
 @pytest.mark.parametrize("solver", ["nesterov", "sgd", "adam"])
 def test_scaled_features_every_solver(solver, scale):
