@@ -30,7 +30,7 @@ from skloss import (
     check_loss,
     register_loss,
 )
-from skloss.losses import get_loss, unregister_loss
+from skloss.losses import get_loss, get_loss_class, unregister_loss
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(40, 3))
@@ -217,6 +217,16 @@ FIT_CASES = [
      r"returned shape \(40,\), expected the shape of raw \(40, 3\)"),
     ("user loss not a Loss", {"loss": lambda y, raw: raw}, (X, Y),
      InvalidParameterError, r"The 'loss' parameter"),
+    # loss hyperparameters out of range
+    ("loss gamma negative", {"loss": get_loss_class("focal")(gamma=-1.0)},
+     (X, Y), InvalidParameterError,
+     r"The 'gamma' parameter of Focal must be a float in the range \[0.0, inf\)"),
+    ("loss label_smoothing 2", {"loss": get_loss_class("log_loss")(
+        label_smoothing=2.0)}, (X, Y), InvalidParameterError,
+     r"The 'label_smoothing' parameter of LogLoss"),
+    ("loss pos_weight negative", {"loss": get_loss_class("log_loss")(
+        pos_weight=-1.0)}, (X, Y), InvalidParameterError,
+     r"The 'pos_weight' parameter of LogLoss"),
     # training
     ("divergence", {"learning_rate": 1e4, "penalty": None}, (100 * X, Y),
      DivergenceError, r"Training diverged at epoch \d+.*step size of at most"),
