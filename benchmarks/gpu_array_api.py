@@ -42,6 +42,11 @@ def _parse_args(argv):
     parser.add_argument("--n-features", type=int, default=256)
     parser.add_argument("--repeat", type=int, default=5, help="timed repeats")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--slack", type=float, default=1e-6,
+        help="relative slack on the lbfgs cost (float32 resolution)",
+    )
+    parser.add_argument("--max-epochs", type=int, default=500)
     return parser.parse_args(argv)
 
 
@@ -128,17 +133,32 @@ def main(argv=None):
         lr = ref["est"]
         target = _cost(torch, X, y, lr.coef_, lr.intercept_, alpha)
 
-        # 2. Epochs GDLogisticClassifier needs to reach that cost.
-        probe = GDLogisticClassifier(alpha=alpha, tol=None, max_iter=500).fit(X, y)
+        # 2. Epochs GDLogisticClassifier needs to reach that cost, both costs
+        # evaluated by _cost (float64 sums). The slack is float32's
+        # resolution of a mean over the data: the solver's own float32
+        # accumulations cannot certify a smaller gap.
+        goal = target + args.slack * abs(target)
+
+        def cost_after(epochs):
+            est = GDLogisticClassifier(alpha=alpha, tol=None, max_iter=epochs)
+            est.fit(X, y)
+            return _cost(torch, X, y, est.coef_, est.intercept_, alpha), est
+
+        _, probe = cost_after(args.max_epochs)
         curve = probe.loss_curve_
-        reached = [i for i, c in enumerate(curve, start=1) if c <= target]
-        if not reached:
+        # First guess from the solver's own (float32) curve, then verified.
+        n_epochs = next(
+            (i for i, c in enumerate(curve, start=1) if c <= goal), len(curve)
+        )
+        while n_epochs <= args.max_epochs and cost_after(n_epochs)[0] > goal:
+            n_epochs += 1
+        if n_epochs > args.max_epochs:
             print(
                 f"GDLogisticClassifier did not reach the lbfgs cost {target:.8g} "
-                f"in {len(curve)} epochs (best {min(curve):.8g})."
+                f"(+{args.slack:g} relative) in {args.max_epochs} epochs "
+                f"(best {min(curve):.8g} by its own float32 sums)."
             )
             return 1
-        n_epochs = reached[0]
 
         def fit_gd():
             GDLogisticClassifier(alpha=alpha, tol=None, max_iter=n_epochs).fit(X, y)
@@ -170,7 +190,8 @@ def main(argv=None):
     print(f"LogisticRegression(lbfgs) fit: {t_lr * 1e3:9.2f} ms")
     print(
         f"GDLogisticClassifier to that cost: {t_gd * 1e3:9.2f} ms "
-        f"({n_epochs} epochs); ratio to lbfgs {t_gd / t_lr:.3f} "
+        f"({n_epochs} epochs, cost within {args.slack:g} relative); "
+        f"ratio to lbfgs {t_gd / t_lr:.3f} "
         "(target <= 0.8, and <= 15 ms)"
     )
     print(
