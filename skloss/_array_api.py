@@ -14,6 +14,7 @@ targets travel to the device.
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.utils._array_api import (
     _is_numpy_namespace,
     _max_precision_float_dtype,
@@ -21,11 +22,16 @@ from sklearn.utils._array_api import (
     move_to,
 )
 from sklearn.utils._array_api import check_same_namespace as _check_same_namespace
+from sklearn.utils._array_api import get_namespace as _get_namespace
 
 try:  # scikit-learn's vendored copy, the one its dispatch uses
     from sklearn.externals.array_api_compat import is_array_api_obj as _is_array
 except ImportError:  # pragma: no cover - older scikit-learn
     from array_api_compat import is_array_api_obj as _is_array
+
+# The namespace get_namespace gives without dispatch (array_api_compat's
+# NumPy wrapper).
+_NUMPY = _get_namespace()[0]
 
 __all__ = [
     "bincount",
@@ -68,6 +74,9 @@ def namespace_and_device(*arrays):
     >>> is_numpy(xp), device
     (True, None)
     """
+    if not get_config()["array_api_dispatch"]:
+        # The default: NumPy, whatever the inputs (a fast path for predict).
+        return _NUMPY, None
     arrays = [a for a in arrays if a is not None and not sp.issparse(a)]
     xp, _, device = get_namespace_and_device(*arrays)
     return xp, device
