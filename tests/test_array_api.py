@@ -238,6 +238,17 @@ def test_dtype_is_kept(dtype, target):
     assert target.numpy(got._theta).dtype == expected
 
 
+def test_integer_data_trains_in_the_device_float(target):
+    """Integer X becomes float64, or float32 on a device without float64."""
+    X = np.random.default_rng(0).integers(-3, 4, size=(40, 3))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    Xf = X.astype(target.float_dtype(np.float64))
+    ref = GDLogisticClassifier(max_iter=5, tol=None).fit(Xf, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        got = GDLogisticClassifier(max_iter=5, tol=None).fit(target(X), target(y))
+    _assert_same_model(ref, got, target, Xf)
+
+
 @pytest.mark.parametrize(
     "labels",
     [
