@@ -224,3 +224,42 @@ def test_preconditioned_l1_matches_plain_path(rng, monkeypatch):
     assert fast.n_iter_ < plain.n_iter_
     np.testing.assert_array_equal(fast.coef_ == 0, plain.coef_ == 0)
     np.testing.assert_allclose(fast.coef_, plain.coef_, rtol=1e-6, atol=1e-8)
+
+
+# -- warm start of "auto" on a strided subsample --------------------------------
+def test_strided_objective_is_a_view_with_the_subsample_cost(rng):
+    X = rng.standard_normal((100, 3))
+    y = (X[:, 0] > 0).astype(float)
+    sw = rng.uniform(0.5, 2.0, 100)
+    obj = LinearObjective(LogLoss(), X, y, sample_weight=sw)
+    sub = obj.strided(4, offset=1)
+    assert np.shares_memory(sub.X, X) and sub.X.shape == (25, 3)
+    direct = LinearObjective(LogLoss(), X[1::4], y[1::4], sample_weight=sw[1::4])
+    direct.mean = obj.mean  # the subsample keeps the full data's centring
+    theta = obj.zeros()
+    theta[...] = rng.standard_normal(theta.shape)
+    np.testing.assert_allclose(sub.value(theta), direct.value(theta), rtol=1e-12)
+    assert LinearObjective(LogLoss(), sp.csr_matrix(X), y).strided(4) is None
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_warm_started_gd_matches_logistic_regression(weighted, rng, monkeypatch):
+    from skloss.optim import GradientDescent
+
+    monkeypatch.setattr(GradientDescent, "_WARM_MIN_ROWS", 10)
+    calls = []
+    original = LinearObjective.strided
+    monkeypatch.setattr(
+        LinearObjective, "strided",
+        lambda self, *a, **k: calls.append(a) or original(self, *a, **k),
+    )
+    X, y = _unscaled(rng, n=4000, d=5)
+    sw = rng.uniform(0.5, 2.0, 4000) if weighted else None
+    if weighted:
+        sw *= 4000 / sw.sum()  # alpha = 1 / (C * sum(sw)) with C = 1
+    ref = LogisticRegression(tol=1e-12, max_iter=100_000).fit(X, y, sample_weight=sw)
+    clf = GDLogisticClassifier(alpha=1.0 / 4000, tol=1e-12, max_iter=50_000)
+    clf.fit(X, y, sample_weight=sw)
+    assert calls, "the warm start did not run"
+    np.testing.assert_allclose(clf.coef_, ref.coef_, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(clf.intercept_, ref.intercept_, rtol=1e-5, atol=1e-6)

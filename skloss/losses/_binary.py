@@ -114,7 +114,6 @@ class LogLoss(Loss):
         return self.loss_gradient(y, raw)[1]
 
     def loss_gradient(self, y, raw):
-        xp, _ = get_namespace(raw)
         t = self._target(y)
         if (
             float(self.pos_weight) == 1.0
@@ -142,6 +141,7 @@ class LogLoss(Loss):
             e += 0.5
             e -= t
             return loss, e
+        xp, _ = get_namespace(raw)
         e, proba, proba_neg = _sigmoid_parts(raw, xp)
         log1pe = xp.log1p(e)
         w = float(self.pos_weight)

@@ -81,7 +81,6 @@ class SoftmaxCrossEntropy(Loss):
         return self.loss_gradient(y, raw)[1]
 
     def loss_gradient(self, y, raw):
-        xp, _ = get_namespace(raw)
         t = self._target(y)
         if (
             type(raw) is np.ndarray
@@ -107,6 +106,7 @@ class SoftmaxCrossEntropy(Loss):
                 e *= sums[:, None]
                 e -= t
                 return loss, e
+        xp, _ = get_namespace(raw)
         log_p = _log_softmax(raw, xp)
         loss = -xp.sum(t * log_p, axis=1)
         total = xp.sum(t, axis=1, keepdims=True)
