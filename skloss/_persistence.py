@@ -213,7 +213,8 @@ def pop_state(estimator, state):
                 estimator_name=type(estimator).__name__,
                 current_version=__version__,
                 original_version=version,
-            )
+            ),
+            stacklevel=2,
         )
     for name, (module, qualname) in state.pop("_skloss_registry", {}).items():
         _registry.add_hint(name, module, qualname)
@@ -251,10 +252,9 @@ def skops_trusted_types():
     >>> "skloss._classifier.GDLogisticClassifier" in skops_trusted_types()
     True
     """
-    from ._classifier import GDLogisticClassifier
-
     import inspect
 
+    from ._classifier import GDLogisticClassifier
     from .optim import _schedules
 
     classes = [GDLogisticClassifier]

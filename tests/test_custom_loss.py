@@ -18,6 +18,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
+from user_losses.mylosses import SmoothHinge
 
 from skloss import GDLogisticClassifier, check_loss, get_loss
 from skloss.losses import (
@@ -27,7 +28,6 @@ from skloss.losses import (
     MulticlassHinge,
     SoftmaxCrossEntropy,
 )
-from user_losses.mylosses import SmoothHinge
 
 TESTS_DIR = Path(__file__).resolve().parent
 

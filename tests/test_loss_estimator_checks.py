@@ -1,10 +1,10 @@
 """scikit-learn's estimator checks with every built-in loss, no expected failures."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from user_losses.mylosses import SmoothHinge  # noqa: F401 - registers it
 
 from skloss import GDLogisticClassifier, available_losses
 from skloss.losses._registry import is_builtin
-from user_losses.mylosses import SmoothHinge  # noqa: F401 - registers it
 
 BUILTIN_LOSSES = [
     name for name, info in available_losses().items() if is_builtin(info["class"])

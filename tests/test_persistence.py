@@ -16,6 +16,7 @@ import joblib
 import numpy as np
 import pytest
 from sklearn.exceptions import InconsistentVersionWarning
+from user_losses.mylosses import SmoothHinge
 
 import skloss
 from skloss import (
@@ -30,7 +31,6 @@ from skloss import (
     unregister_loss,
 )
 from skloss.losses._registry import is_builtin, is_registered
-from user_losses.mylosses import SmoothHinge
 
 BUILTIN = [n for n, i in available_losses().items() if is_builtin(i["class"])]
 SETTINGS = {"perceptron": dict(learning_rate=1.0, penalty=None, tol=None)}

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from skloss import Loss, available_losses, get_loss, register_loss, unregister_loss
-from skloss.losses import Hinge, LogLoss, canonical_name, get_loss_class
-from skloss.losses import _registry
+from skloss.losses import Hinge, LogLoss, _registry, canonical_name, get_loss_class
 
 
 class _Square(Loss):

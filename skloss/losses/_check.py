@@ -218,7 +218,7 @@ def _check_gradient(loss, rng, n, k, rtol=1e-4):
             else:
                 step[:, j] = h
 
-            def f(r):
+            def f(r, y=y, j=j):
                 out = np.asarray(_call(loss, "gradient", "loss", y, r))
                 return out if (loss.multiclass or j is None) else out[:, j]
 
@@ -399,7 +399,7 @@ def check_loss(loss, *, n_samples=64, n_classes=3, random_state=0):
     >>> check_loss(WrongGradient())  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    skloss.losses._check.LossContractError: WrongGradient fails the 'gradient' check: ...
+    skloss.losses._check.LossContractError: WrongGradient fails the 'gradient' ...
     """
     rng = np.random.default_rng(random_state)
     n, k = int(n_samples), int(n_classes)
