@@ -564,7 +564,10 @@ class LinearObjective:
             f = np.where(denom > 0, 1.0 / np.sqrt(denom), 1.0)
         f = np.where(np.isfinite(f), f, 1.0)
         if np.all(np.abs(f - 1.0) <= 0.01):
-            if self._sq_norm is None and X.dtype == np.float64:
+            # (X.dtype by name: a PyTorch or array-api-strict dtype does not
+            # compare equal to NumPy's.)
+            float64 = str(X.dtype).split(".")[-1] == "float64"
+            if self._sq_norm is None and float64:
                 # mean_sq_norm from the same moments: no second pass over X.
                 self._sq_norm = float(np.sum(var)) + (
                     1.0 if self.fit_intercept else 0.0
@@ -583,7 +586,7 @@ class LinearObjective:
     def strided(self, step, offset=0):
         """The cost on every ``step``-th sample, from ``offset``: a view.
 
-        Rows ``offset, offset + step, ...`` of dense NumPy ``X`` (no copy);
+        Rows ``offset, offset + step, ...`` of dense ``X`` (no copy);
         weights renormalised to sum to one; everything else (centring,
         preconditioning, penalty, smoothness bound) kept from this cost.
         Used by "auto" gradient descent for a cheap warm start.
@@ -598,7 +601,7 @@ class LinearObjective:
         Returns
         -------
         LinearObjective or None
-            None for data other than a dense NumPy array, or when the rows
+            None for sparse data, or when the rows
             taken all have zero weight.
 
         Examples
@@ -614,16 +617,18 @@ class LinearObjective:
                [10., 11.]])
         """
         X = self.X
-        if type(X) is not np.ndarray or not isinstance(self.y, np.ndarray):
+        if self.sparse:
             return None
         sub = copy.copy(self)
-        sub.X = X[offset::step]
-        sub.y = self.y[offset::step]
+        # Strided slices are views in NumPy, PyTorch and CuPy alike (the
+        # ellipsis spells out the other axes, as the array API asks).
+        sub.X = X[offset::step, ...]
+        sub.y = self.y[offset::step, ...]
         if self.sw is None:
             sub._scale = 1.0 / max(sub.X.shape[0], 1)
         else:
             sw = self.sw[offset::step]
-            total = float(np.sum(sw))
+            total = float(self.xp.sum(sw))
             if not total > 0:
                 return None
             sub.sw = sw / total

@@ -216,6 +216,18 @@ def test_options_match_numpy(params, target):
         np.testing.assert_allclose(got.validation_scores_, ref.validation_scores_)
 
 
+@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+def test_large_data_paths_match_numpy(solver, target):
+    """Data large enough for gd's warm start on a strided subsample and
+    NumPy's cache-blocked epochs: the same model on every device."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80_000, 10))
+    y = (X[:, 0] + 0.5 * rng.standard_normal(80_000) > 0).astype(int)
+    est = GDLogisticClassifier(solver=solver, max_iter=3, tol=None)
+    ref, got, X = _fit_both(est, target, X, y)
+    _assert_same_model(ref, got, target, X)
+
+
 def test_sample_weight_on_device(target):
     X, y = _data(3)
     sw = np.random.default_rng(0).uniform(0.0, 2.0, size=y.shape[0])
