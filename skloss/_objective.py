@@ -44,7 +44,7 @@ _ORDINARY_MAGNITUDE = (2.0**-20, 2.0**20)
 # Bytes of X per block of a cache-blocked epoch (see _block_rows): large
 # enough that the Python overhead per block is negligible, small enough that
 # a block stays in the last-level cache between its two products.
-_BLOCK_BYTES = 3 * 2**20
+_BLOCK_BYTES = 6 * 2**20
 
 
 def _column_max_abs(X, xp):
@@ -345,15 +345,20 @@ class LinearObjective:
         reads ``X`` from memory once instead of twice.
         """
         X = self.X
-        if (
+        cached = self.__dict__.get("_rows_cache")
+        if cached is not None and cached[0] is X:  # once per X, not per epoch
+            return cached[1]
+        rows = None
+        if not (
             self.sparse
             or type(X) is not np.ndarray
             or not X.flags.c_contiguous
             or not isinstance(self.y, np.ndarray)
         ):
-            return None
-        rows = max(256, _BLOCK_BYTES // max(X.shape[1] * X.itemsize, 1))
-        return rows if X.shape[0] >= 2 * rows else None
+            rows = max(256, _BLOCK_BYTES // max(X.shape[1] * X.itemsize, 1))
+            rows = rows if X.shape[0] >= 2 * rows else None
+        self._rows_cache = (X, rows)
+        return rows
 
     def _blocked_loss_gradient(self, theta, W, rows):
         """Weighted mean loss and its gradient, one block of rows at a time.
