@@ -61,15 +61,30 @@ def test_scaled_features_give_the_same_model(scale, sparse, reference):
     assert np.all(np.isfinite(est.predict_proba(Xs)))
 
 
-def test_scaled_features_on_data_large_enough_for_blocked_epochs():
-    # 160,000 x 4 float64 is more than two cache blocks of X: the epoch runs
-    # block by block, with the same implicit rescaling.
+def test_scaled_features_with_blocked_epochs(monkeypatch):
+    # Epochs over large dense data run block by block (cache blocking); small
+    # blocks make 20,000 rows large enough, and the same implicit rescaling
+    # must hold there.
+    import skloss._objective as objective_module
+
+    monkeypatch.setattr(objective_module, "_BLOCK_BYTES", 2**15)
+    calls = []
+    blocked = objective_module.LinearObjective._blocked_loss_gradient
+
+    def spy(self, *args, **kwargs):
+        calls.append(1)
+        return blocked(self, *args, **kwargs)
+
+    monkeypatch.setattr(
+        objective_module.LinearObjective, "_blocked_loss_gradient", spy
+    )
     Xl, yl = make_classification(
-        n_samples=160_000, n_features=4, n_informative=3, n_redundant=0,
+        n_samples=20_000, n_features=4, n_informative=3, n_redundant=0,
         flip_y=0.2, random_state=0,
     )
     plain = _fit(Xl, yl, penalty=None, tol=1e-6)
     scaled = _fit(Xl * 1e150, yl, penalty=None, tol=1e-6)
+    assert calls  # the blocked path ran
     np.testing.assert_allclose(
         scaled.decision_function(Xl * 1e150), plain.decision_function(Xl),
         atol=1e-4,
