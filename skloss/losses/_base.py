@@ -20,6 +20,11 @@ import copy
 from sklearn.base import BaseEstimator
 
 
+def _overrides(loss, name):
+    """Whether the class of ``loss`` defines its own ``name`` method."""
+    return getattr(type(loss), name) is not getattr(Loss, name)
+
+
 class Loss(BaseEstimator):
     """Base class of all training losses.
 
@@ -116,9 +121,11 @@ class Loss(BaseEstimator):
             Binary losses return the elementwise loss (shape of ``raw``);
             multiclass losses return shape (n_samples,).
         """
+        if _overrides(self, "loss_gradient"):
+            return self.loss_gradient(y, raw)[0]
         raise NotImplementedError(
-            f"{type(self).__name__} must implement loss(y, raw); see the "
-            "contract in skloss.Loss."
+            f"{type(self).__name__} must implement loss(y, raw) (or "
+            "loss_gradient(y, raw)); see the contract in skloss.Loss."
         )
 
     def gradient(self, y, raw):
@@ -135,16 +142,19 @@ class Loss(BaseEstimator):
         -------
         gradient : array of the shape of ``raw``
         """
+        if _overrides(self, "loss_gradient"):
+            return self.loss_gradient(y, raw)[1]
         raise NotImplementedError(
-            f"{type(self).__name__} must implement gradient(y, raw); see the "
-            "contract in skloss.Loss."
+            f"{type(self).__name__} must implement gradient(y, raw) (or "
+            "loss_gradient(y, raw)); see the contract in skloss.Loss."
         )
 
     def loss_gradient(self, y, raw):
         """Loss and gradient in one pass.
 
         The default calls :meth:`loss` and :meth:`gradient`; built-in losses
-        override it to share the work.
+        override it to share the work. A loss may implement only this
+        method: :meth:`loss` and :meth:`gradient` then derive from it.
 
         Parameters
         ----------

@@ -107,12 +107,6 @@ class LogLoss(Loss):
         eps = float(self.label_smoothing)
         return y if eps == 0.0 else (1.0 - eps) * y + 0.5 * eps
 
-    def loss(self, y, raw):
-        return self.loss_gradient(y, raw)[0]
-
-    def gradient(self, y, raw):
-        return self.loss_gradient(y, raw)[1]
-
     def loss_gradient(self, y, raw):
         t = self._target(y)
         if (
@@ -233,12 +227,6 @@ class SquaredHinge(Loss):
     smoothness = 2.0
     has_proba = False
 
-    def loss(self, y, raw):
-        return self.loss_gradient(y, raw)[0]
-
-    def gradient(self, y, raw):
-        return self.loss_gradient(y, raw)[1]
-
     def loss_gradient(self, y, raw):
         xp, _ = get_namespace(raw)
         s = _sign(y)
@@ -328,12 +316,6 @@ class ModifiedHuber(Loss):
     is_convex = True
     smoothness = 2.0
     has_proba = True
-
-    def loss(self, y, raw):
-        return self.loss_gradient(y, raw)[0]
-
-    def gradient(self, y, raw):
-        return self.loss_gradient(y, raw)[1]
 
     def loss_gradient(self, y, raw):
         xp, _ = get_namespace(raw)
@@ -440,12 +422,6 @@ class Focal(Loss):
     def multinomial(self):
         return "multiclass_focal" if self.alpha is None else None
 
-    def loss(self, y, raw):
-        return self.loss_gradient(y, raw)[0]
-
-    def gradient(self, y, raw):
-        return self.loss_gradient(y, raw)[1]
-
     def loss_gradient(self, y, raw):
         xp, _ = get_namespace(raw)
         gamma = float(self.gamma)
@@ -513,12 +489,6 @@ class Exponential(Loss):
     smoothness = None
     has_proba = True
 
-    def loss(self, y, raw):
-        return self.loss_gradient(y, raw)[0]
-
-    def gradient(self, y, raw):
-        return self.loss_gradient(y, raw)[1]
-
     def loss_gradient(self, y, raw):
         xp, _ = get_namespace(raw)
         s = _sign(y)
@@ -563,12 +533,6 @@ class Brier(Loss):
     is_convex = False
     smoothness = 0.155
     has_proba = True
-
-    def loss(self, y, raw):
-        return self.loss_gradient(y, raw)[0]
-
-    def gradient(self, y, raw):
-        return self.loss_gradient(y, raw)[1]
 
     def loss_gradient(self, y, raw):
         xp, _ = get_namespace(raw)

@@ -236,12 +236,6 @@ class MulticlassHinge(Loss):
     smoothness = None
     has_proba = False
 
-    def loss(self, y, raw):
-        return self.loss_gradient(y, raw)[0]
-
-    def gradient(self, y, raw):
-        return self.loss_gradient(y, raw)[1]
-
     def loss_gradient(self, y, raw):
         xp, _ = get_namespace(raw)
         z = raw + (1.0 - y)
