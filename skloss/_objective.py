@@ -44,7 +44,7 @@ _ORDINARY_MAGNITUDE = (2.0**-20, 2.0**20)
 # Bytes of X per block of a cache-blocked epoch (see _block_rows): large
 # enough that the Python overhead per block is negligible, small enough that
 # a block stays in the last-level cache between its two products.
-_BLOCK_BYTES = 6 * 2**20
+_BLOCK_BYTES = 16 * 2**20
 
 
 def _column_max_abs(X, xp):
