@@ -263,3 +263,24 @@ def test_warm_started_gd_matches_logistic_regression(weighted, rng, monkeypatch)
     assert calls, "the warm start did not run"
     np.testing.assert_allclose(clf.coef_, ref.coef_, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(clf.intercept_, ref.intercept_, rtol=1e-5, atol=1e-6)
+
+
+def test_no_warm_start_for_one_step(rng, monkeypatch):
+    """partial_fit runs one gd step per call: no hidden subsample solve."""
+    from skloss.optim import GradientDescent
+
+    monkeypatch.setattr(GradientDescent, "_WARM_MIN_ROWS", 10)
+    calls = []
+    original = LinearObjective.strided
+    monkeypatch.setattr(
+        LinearObjective, "strided",
+        lambda self, *a, **k: calls.append(a) or original(self, *a, **k),
+    )
+    X, y = _unscaled(rng, n=4000, d=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        GDLogisticClassifier(max_iter=1).fit(X, y)
+        GDLogisticClassifier().partial_fit(X, y, classes=[0.0, 1.0])
+    assert not calls
+    GDLogisticClassifier(max_iter=5, tol=None).fit(X, y)
+    assert calls

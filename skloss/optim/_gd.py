@@ -192,6 +192,8 @@ class GradientDescent(Solver):
         strided = getattr(objective, "strided", None)
         if (
             strided is not None
+            # Not for a handful of epochs (partial_fit runs one step per call).
+            and (self.max_iter is None or self.max_iter >= 5)
             and n_rows >= self._WARM_STRIDE * self._WARM_MIN_ROWS
             and n_rows >= self._WARM_STRIDE * 20 * n_coef
         ):
