@@ -45,9 +45,9 @@ def _cost(objective, coef, intercept):
     return objective.value(objective.from_model(theta))
 
 
-def _timed(make):
+def _timed(est, X, y):
     start = time.perf_counter()
-    est = make()
+    est.fit(X, y)
     return time.perf_counter() - start, est
 
 
@@ -62,23 +62,26 @@ def curves(X, y, alpha):
         warnings.simplefilter("ignore", ConvergenceWarning)
         pts = []
         for k in (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 45, 70, 100):
-            t, lr = _timed(lambda: LogisticRegression(C=C, max_iter=k).fit(X, y))
+            t, lr = _timed(LogisticRegression(C=C, max_iter=k), X, y)
             pts.append((t, _cost(objective, lr.coef_, lr.intercept_)))
             if lr.n_iter_[0] < k:
                 break
-        t_lr, lr = _timed(lambda: LogisticRegression(C=C).fit(X, y))
-        out.append(("LogisticRegression (lbfgs)", pts, (t_lr, _cost(
-            objective, lr.coef_, lr.intercept_))))
+        t_lr, lr = _timed(LogisticRegression(C=C), X, y)
+        out.append(
+            (
+                "LogisticRegression (lbfgs)",
+                pts,
+                (t_lr, _cost(objective, lr.coef_, lr.intercept_)),
+            )
+        )
 
         pts = []
         for k in (1, 2, 3, 4, 6, 8, 10, 12, 15, 18, 22, 30, 40, 50, 60, 70, 80):
-            t, gd = _timed(
-                lambda: GDLogisticClassifier(alpha=alpha, max_iter=k).fit(X, y)
-            )
+            t, gd = _timed(GDLogisticClassifier(alpha=alpha, max_iter=k), X, y)
             pts.append((t, gd.loss_curve_[-1]))
             if gd.n_iter_ < k:  # converged before max_iter: the curve ends
                 break
-        t_gd, gd = _timed(lambda: GDLogisticClassifier(alpha=alpha).fit(X, y))
+        t_gd, gd = _timed(GDLogisticClassifier(alpha=alpha), X, y)
         out.append(("GDLogisticClassifier (gd, auto)", pts, (t_gd, gd.loss_curve_[-1])))
 
         pts = []
@@ -95,9 +98,11 @@ def curves(X, y, alpha):
         pts = []
         for k in (1, 2, 5, 10, 20):
             t, ours = _timed(
-                lambda: GDLogisticClassifier(
+                GDLogisticClassifier(
                     solver="sgd", alpha=alpha, max_iter=k, tol=None, random_state=0
-                ).fit(X, y)
+                ),
+                X,
+                y,
             )
             pts.append((t, ours.loss_curve_[-1]))
         out.append(("GDLogisticClassifier (sgd)", pts, None))
@@ -116,11 +121,13 @@ def main(argv=None):
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args(argv)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
-    for ax, scaled in zip(axes, (True, False)):
+    for ax, scaled in zip(axes, (True, False), strict=True):
         X, y = _data(args.n_samples, args.n_features, scaled)
         alpha = 1.0 / X.shape[0]
         out, best = curves(X, y, alpha)
-        for (label, pts, final), style in zip(out, ("o-", "s-", "^--", "v--")):
+        for (label, pts, final), style in zip(
+            out, ("o-", "s-", "^--", "v--"), strict=True
+        ):
             t, c = np.array(pts).T
             ax.loglog(t, np.maximum(c - best, 1e-14), style, ms=4, label=label)
             if final is not None:

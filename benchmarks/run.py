@@ -26,6 +26,7 @@ import sys
 import time
 import tracemalloc
 import warnings
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -59,8 +60,7 @@ def interleaved_min(functions, repeat):
     return [min(t) for t in times]
 
 
-def report(target, case, ours, ref, limit, unit="ms", passed=None, note="",
-           info=False):
+def report(target, case, ours, ref, limit, unit="ms", passed=None, note="", info=False):
     """Print one line of the table and keep it for the summary.
 
     ``info=True`` marks a measured floor: shown with its ratio, counted
@@ -108,6 +108,11 @@ def binary_objective(X, y, alpha=1e-4):
     )
 
 
+def two_products(X, w, g):
+    """The floor of an epoch: ``X @ w`` then ``X.T @ g``."""
+    return X @ w, X.T @ g
+
+
 def nonzero_theta(objective, rng):
     theta = objective.zeros()
     theta[:-1, :] = 0.1 * rng.standard_normal(theta[:-1, :].shape)
@@ -127,16 +132,20 @@ def p1_epoch(args, rng):
         w = np.ascontiguousarray(theta[:-1, 0])
         g = rng.standard_normal(n).astype(X.dtype)
         ours, ref = interleaved_min(
-            [lambda: obj.smooth_value_gradient(theta), lambda: (X @ w, X.T @ g)],
+            [partial(obj.smooth_value_gradient, theta), partial(two_products, X, w, g)],
             args.repeat,
         )
         _, grad = obj.smooth_value_gradient(theta)
-        report("P1", f"{name} epoch {n}x{d} vs X@w + X.T@g", ours, ref, 1.10,
-               note=f"grad {grad.dtype}")
+        report(
+            "P1",
+            f"{name} epoch {n}x{d} vs X@w + X.T@g",
+            ours,
+            ref,
+            1.10,
+            note=f"grad {grad.dtype}",
+        )
     ds = args.sparse_features
-    Xs = sp.random(
-        n, ds, density=0.01, format="csr", random_state=0, dtype=np.float64
-    )
+    Xs = sp.random(n, ds, density=0.01, format="csr", random_state=0, dtype=np.float64)
     ys = rng.integers(0, 2, n)
     obj = binary_objective(Xs, ys)
     theta = nonzero_theta(obj, rng)
@@ -146,8 +155,14 @@ def p1_epoch(args, rng):
         [lambda: obj.smooth_value_gradient(theta), lambda: (Xs @ w, Xs.T @ g)],
         args.repeat,
     )
-    report("P1", f"CSR 1% epoch {n}x{ds} vs X@w + X.T@g", ours, ref, 1.25,
-           note=f"nnz {Xs.nnz}")
+    report(
+        "P1",
+        f"CSR 1% epoch {n}x{ds} vs X@w + X.T@g",
+        ours,
+        ref,
+        1.25,
+        note=f"nnz {Xs.nnz}",
+    )
 
 
 # -- P2: time to LogisticRegression's cost --------------------------------------------
@@ -159,12 +174,18 @@ def _lr_cost(objective, lr):
 def p2_time_to_solution(args, rng):
     C = 1.0
     datasets = [
-        (f"make_classification {args.n_samples}x{args.n_features} std",
-         lambda: standardized_classification(args.n_samples, args.n_features),
-         0.8),
-        ("make_classification unscaled (0.1..10)",
-         lambda: standardized_classification(
-             args.n_samples, args.n_features, scaled=False), 1.0),
+        (
+            f"make_classification {args.n_samples}x{args.n_features} std",
+            lambda: standardized_classification(args.n_samples, args.n_features),
+            0.8,
+        ),
+        (
+            "make_classification unscaled (0.1..10)",
+            lambda: standardized_classification(
+                args.n_samples, args.n_features, scaled=False
+            ),
+            1.0,
+        ),
         ("breast cancer std", lambda: breast_cancer(), 0.8),
         ("breast cancer unscaled (0.1..10)", lambda: breast_cancer(False), 1.0),
     ]
@@ -182,24 +203,37 @@ def p2_time_to_solution(args, rng):
             curve = np.asarray(default.loss_curve_)
             reached = np.flatnonzero(curve <= target)
             if reached.size == 0:
-                report("P2", name, np.inf, 1.0, limit, unit="s", passed=False,
-                       note=f"never reached LR's cost {target:.10g}")
+                report(
+                    "P2",
+                    name,
+                    np.inf,
+                    1.0,
+                    limit,
+                    unit="s",
+                    passed=False,
+                    note=f"never reached LR's cost {target:.10g}",
+                )
                 continue
             k = int(reached[0]) + 1
             ours, ref = interleaved_min(
                 [
-                    lambda: GDLogisticClassifier(alpha=alpha, max_iter=k).fit(X, y),
-                    lambda: LogisticRegression(C=C).fit(X, y),
+                    partial(GDLogisticClassifier(alpha=alpha, max_iter=k).fit, X, y),
+                    partial(LogisticRegression(C=C).fit, X, y),
                 ],
                 repeat,
             )
             full = interleaved_min(
-                [lambda: GDLogisticClassifier(alpha=alpha).fit(X, y)],
+                [partial(GDLogisticClassifier(alpha=alpha).fit, X, y)],
                 max(1, repeat // 2),
             )[0]
         stops_ok = curve[-1] <= target
         report(
-            "P2", name, ours, ref, limit, unit="s",
+            "P2",
+            name,
+            ours,
+            ref,
+            limit,
+            unit="s",
             passed=ours / ref <= limit and stops_ok,
             note=(
                 f"{k} epochs to LR's cost (LR: {int(lr.n_iter_[0])} iter); "
@@ -237,7 +271,7 @@ def p3_minibatch(args, rng):
         for _ in range(20):
             order = order_rng.permutation(n)
             for start in range(0, n, 256):
-                Xtr[order[start:start + 256]]
+                Xtr[order[start : start + 256]]
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -246,13 +280,23 @@ def p3_minibatch(args, rng):
         )
     gap = 100 * (scores["ref"] - scores["ours"])
     report(
-        "P3", "solver='sgd' 20 epochs vs SGDClassifier", t_ours, t_ref, 0.5,
-        unit="s", passed=t_ours / t_ref <= 0.5 and gap <= 0.5,
+        "P3",
+        "solver='sgd' 20 epochs vs SGDClassifier",
+        t_ours,
+        t_ref,
+        0.5,
+        unit="s",
+        passed=t_ours / t_ref <= 0.5 and gap <= 0.5,
         note=f"held-out accuracy {scores['ours']:.4f} vs {scores['ref']:.4f}",
     )
     report(
-        "P3", "floor: gathering shuffled batches of 256 rows", t_floor, t_ref,
-        0.5, unit="s", note="20 epochs of X[idx] alone, no arithmetic",
+        "P3",
+        "floor: gathering shuffled batches of 256 rows",
+        t_floor,
+        t_ref,
+        0.5,
+        unit="s",
+        note="20 epochs of X[idx] alone, no arithmetic",
         info=True,
     )
 
@@ -278,8 +322,12 @@ def p4_memory(args, rng):
     per_x = max(peak2 - peak1, 0) / (X.nbytes - X1.nbytes)
     buffers = peak1 / (n * 8)
     report(
-        "P4", f"fit float64 {n}x{d}: peak beyond O(n K)", per_x * X1.nbytes,
-        X1.nbytes, 0.10, unit="MB",
+        "P4",
+        f"fit float64 {n}x{d}: peak beyond O(n K)",
+        per_x * X1.nbytes,
+        X1.nbytes,
+        0.10,
+        unit="MB",
         note=(
             f"peak {peak1 / 1e6:.1f} MB = {buffers:.1f} n-vectors, "
             f"growth with X {per_x:.3f} x size(X) (from {d} to {2 * d} features)"
@@ -294,8 +342,13 @@ def p4_memory(args, rng):
     _, grad = obj.smooth_value_gradient(theta)
     dtypes = {str(a.dtype) for a in (raw, loss, g, grad, clf.coef_)}
     report(
-        "P4", "fit float32: every array float32 (peak vs f64)", peak32, peak1,
-        1.0, unit="MB", passed=dtypes == {"float32"},
+        "P4",
+        "fit float32: every array float32 (peak vs f64)",
+        peak32,
+        peak1,
+        1.0,
+        unit="MB",
+        passed=dtypes == {"float32"},
         note=f"dtypes of raw, loss, gradient, coef_: {sorted(dtypes)}",
     )
 
@@ -305,9 +358,7 @@ def p5_multiclass(args, rng):
     n, d, K = args.mc_samples, args.mc_features, args.mc_classes
     X = rng.standard_normal((n, d))
     Y = np.eye(K)[rng.integers(0, K, n)]
-    obj = LinearObjective(
-        SoftmaxCrossEntropy(), X, Y, penalty=make_penalty("l2", 1e-4)
-    )
+    obj = LinearObjective(SoftmaxCrossEntropy(), X, Y, penalty=make_penalty("l2", 1e-4))
     theta = nonzero_theta(obj, rng)
     W = np.ascontiguousarray(theta[:-1, :])
     G = rng.standard_normal((n, K))
@@ -332,8 +383,11 @@ def p5_multiclass(args, rng):
         [softmax_minimum, lambda: (X @ W, X.T @ G)], args.repeat
     )
     report(
-        "P5", "floor: products + minimal elementwise softmax",
-        ref + elementwise, ref, 1.2,
+        "P5",
+        "floor: products + minimal elementwise softmax",
+        ref + elementwise,
+        ref,
+        1.2,
         note=f"exp, row sums, scale, subtract alone {elementwise * 1e3:.2f} ms",
         info=True,
     )
@@ -350,23 +404,43 @@ RUNNERS = {
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="small sizes (20,000 samples), for a smoke run")
-    parser.add_argument("--only", default=",".join(TARGETS),
-                        help="comma-separated targets, e.g. P1,P5")
-    parser.add_argument("--repeat", type=int, default=None,
-                        help="interleaved repetitions (default 15, quick 5)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes (20,000 samples), for a smoke run",
+    )
+    parser.add_argument(
+        "--only", default=",".join(TARGETS), help="comma-separated targets, e.g. P1,P5"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="interleaved repetitions (default 15, quick 5)",
+    )
     parser.add_argument("--n-samples", type=int, default=None)
     parser.add_argument("--n-features", type=int, default=None)
-    parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS threads for both sides (default: all)")
-    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                        help="cpu: process CPU time, steadier on a busy "
-                        "machine (use with --threads 1)")
-    parser.add_argument("--rst", default=None,
-                        help="also write the table as RST to this path")
-    parser.add_argument("--sparse-features", type=int, default=None,
-                        help="columns of the 1%%-dense CSR matrix of P1")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="BLAS threads for both sides (default: all)",
+    )
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="cpu: process CPU time, steadier on a busy machine (use with --threads 1)",
+    )
+    parser.add_argument(
+        "--rst", default=None, help="also write the table as RST to this path"
+    )
+    parser.add_argument(
+        "--sparse-features",
+        type=int,
+        default=None,
+        help="columns of the 1%%-dense CSR matrix of P1",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     global CLOCK

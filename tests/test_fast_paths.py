@@ -42,7 +42,7 @@ def test_log_loss_fast_path_matches_generic(dtype, shape, label_smoothing, rng):
     fast = loss.loss_gradient(y, raw)
     slow = _generic(loss, y, raw)
     tol = 1e-6 if dtype == np.float32 else 1e-13
-    for a, b in zip(fast, slow):
+    for a, b in zip(fast, slow, strict=True):
         assert type(a) is np.ndarray and a.dtype == dtype and a.shape == shape
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
     np.testing.assert_array_equal(fast[0], loss.loss(y, raw))
@@ -70,7 +70,7 @@ def test_softmax_fast_path_matches_generic(dtype, scale, label_smoothing, rng):
         fast = loss.loss_gradient(y, raw)
     slow = _generic(loss, y, raw)
     tol = 2e-5 if dtype == np.float32 else 1e-12
-    for a, b in zip(fast, slow):
+    for a, b in zip(fast, slow, strict=True):
         assert a.dtype == dtype
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
 
@@ -81,7 +81,7 @@ def test_softmax_fast_path_soft_targets_and_tiny_sums(rng):
     for raw in (rng.standard_normal((100, 4)), rng.standard_normal((100, 4)) - 720):
         fast = loss.loss_gradient(y, raw)
         slow = _generic(loss, y, raw)
-        for a, b in zip(fast, slow):
+        for a, b in zip(fast, slow, strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
@@ -171,7 +171,10 @@ def test_preconditioned_cost_is_the_same_function(sparse, penalty, weighted, rng
     Xf = sp.csr_matrix(X) if sparse else X
     sw = rng.uniform(0.5, 2.0, X.shape[0]) if weighted else None
     obj = LinearObjective(
-        LogLoss(), Xf, y, sample_weight=sw,
+        LogLoss(),
+        Xf,
+        y,
+        sample_weight=sw,
         penalty=make_penalty(penalty, 0.05, l1_ratio=0.5),
     )
     pre = obj.preconditioned()
@@ -191,7 +194,8 @@ def test_preconditioned_cost_is_the_same_function(sparse, penalty, weighted, rng
     f = pre.inv_scale[:, None]
     expected = model.copy()
     W = model[:-1]
-    expected[:-1] = np.sign(W) * np.clip(np.abs(W) - step * obj.penalty.l1 * f**2, 0, None)
+    shrink = step * obj.penalty.l1 * f**2
+    expected[:-1] = np.sign(W) * np.clip(np.abs(W) - shrink, 0, None)
     np.testing.assert_allclose(prox_p[:-1], expected[:-1], rtol=1e-12, atol=1e-15)
 
 
@@ -250,7 +254,8 @@ def test_warm_started_gd_matches_logistic_regression(weighted, rng, monkeypatch)
     calls = []
     original = LinearObjective.strided
     monkeypatch.setattr(
-        LinearObjective, "strided",
+        LinearObjective,
+        "strided",
         lambda self, *a, **k: calls.append(a) or original(self, *a, **k),
     )
     X, y = _unscaled(rng, n=4000, d=5)
@@ -273,7 +278,8 @@ def test_no_warm_start_for_one_step(rng, monkeypatch):
     calls = []
     original = LinearObjective.strided
     monkeypatch.setattr(
-        LinearObjective, "strided",
+        LinearObjective,
+        "strided",
         lambda self, *a, **k: calls.append(a) or original(self, *a, **k),
     )
     X, y = _unscaled(rng, n=4000, d=5)

@@ -200,16 +200,17 @@ class GradientDescent(Solver):
             sub = strided(self._WARM_STRIDE)
             check = strided(self._WARM_STRIDE, self._WARM_STRIDE // 2)
             if sub is not None and check is not None:
-                start = theta
-                for k, (theta_sub, _, _, grad_map) in enumerate(epochs(sub, start)):
+                start = theta_sub = theta
+                for k, (point, _, _, grad_map) in enumerate(epochs(sub, start)):
+                    theta_sub = point
                     if grad_map <= self._WARM_TOL or k + 1 >= self._WARM_MAX_ITER:
                         break
                 if check.value(theta_sub) < check.value(start):
                     theta = theta_sub
 
-        for theta, cost, used, grad_map in epochs(objective, theta):
+        for point, cost, used, grad_map in epochs(objective, theta):
             self._grad_map = grad_map
             if objective is not outer:
-                yield outer.from_model(objective.to_model(theta)), cost, used
+                yield outer.from_model(objective.to_model(point)), cost, used
             else:
-                yield theta, cost, used
+                yield point, cost, used
