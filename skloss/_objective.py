@@ -476,18 +476,40 @@ class LinearObjective:
             return self._sq_norm  # rescaled features, see _rescale
         xp = self.xp
         X = self.X
-        if self.sparse:
-            sq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+        if type(X) is np.ndarray and X.dtype == np.float64:
+            # One pass over X, shared with preconditioned().
+            total = float(np.sum(self._column_mean_squares()))
         else:
-            sq = xp.vecdot(X, X)  # row norms without a copy of X
-        if self.sw is None:
-            total = float(xp.sum(sq)) * self._scale
-        else:
-            total = float(xp.vecdot(self.sw, xp.asarray(sq, dtype=self.sw.dtype)))
+            if self.sparse:
+                sq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+            else:
+                sq = xp.vecdot(X, X)  # row norms without a copy of X
+            if self.sw is None:
+                total = float(xp.sum(sq)) * self._scale
+            else:
+                total = float(
+                    xp.vecdot(self.sw, xp.asarray(sq, dtype=self.sw.dtype))
+                )
         if self.fit_intercept:
             # Centring removes ||mu||^2; the intercept column adds 1.
             total = max(total - float(xp.vecdot(self.mean, self.mean)), 0.0) + 1.0
         return total
+
+    def _column_mean_squares(self):
+        """Weighted mean of ``x_ij ** 2`` for each column j of dense NumPy X.
+
+        One pass and no copy (einsum), computed once for this ``X``.
+        """
+        X = self.X
+        cached = self.__dict__.get("_colsq_cache")
+        if cached is not None and cached[0] is X:
+            return cached[1]
+        if self.sw is None:
+            sq = np.einsum("ij,ij->j", X, X) * self._scale
+        else:
+            sq = np.einsum("i,ij,ij->j", self.sw, X, X)
+        self._colsq_cache = (X, sq)
+        return sq
 
     def safe_step(self):
         """A step size for which plain gradient descent cannot diverge."""
@@ -554,10 +576,8 @@ class LinearObjective:
                 if self.sw is None
                 else np.asarray(sq.T @ self.sw).ravel()
             )
-        elif self.sw is None:
-            sq = np.einsum("ij,ij->j", X, X) * self._scale
         else:
-            sq = np.einsum("i,ij,ij->j", self.sw, X, X)
+            sq = self._column_mean_squares()
         var = np.asarray(sq, dtype=np.float64)
         if self.mean is not None:
             var = var - np.asarray(to_host(self.mean), dtype=np.float64) ** 2
