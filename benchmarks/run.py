@@ -193,7 +193,7 @@ def p2_time_to_solution(args, rng):
         X, y = load()
         n = X.shape[0]
         alpha = 1.0 / (C * n)
-        repeat = args.repeat if n < 10_000 else max(2, args.repeat // 4)
+        repeat = args.repeat if n < 10_000 else max(3, args.repeat // 3)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             lr = LogisticRegression(C=C).fit(X, y)

@@ -55,7 +55,7 @@ class GradientDescent(Solver):
     # least rows of the subsample, its gradient tolerance and epoch budget.
     _WARM_STRIDE = 16
     _WARM_MIN_ROWS = 5000
-    _WARM_TOL = 1e-3
+    _WARM_TOL = 1e-4
     _WARM_MAX_ITER = 50
 
     def __init__(self, learning_rate="auto", **kwargs):
