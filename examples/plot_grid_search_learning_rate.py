@@ -34,7 +34,10 @@ with warnings.catch_warnings():
 results = search.cv_results_
 print(f"{'learning rate':>14} {'accuracy':>9} {'fit time (s)':>13}")
 for params, score, fit_time in zip(
-    results["params"], results["mean_test_score"], results["mean_fit_time"]
+    results["params"],
+    results["mean_test_score"],
+    results["mean_fit_time"],
+    strict=True,
 ):
     lr = params["gdlogisticclassifier__learning_rate"]
     print(f"{lr!s:>14} {score:>9.4f} {fit_time:>13.4f}")

@@ -1,7 +1,6 @@
 """GDLogisticClassifier: the scikit-learn contract around the objective."""
 
 import copy
-import functools
 import warnings
 from numbers import Integral, Real
 
@@ -9,16 +8,10 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import StratifiedShuffleSplit
-from sklearn.utils import check_random_state, compute_class_weight
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._array_api import (
     bincount,
@@ -32,10 +25,14 @@ from ._array_api import (
     to_host,
 )
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
+from ._fit_utils import keeps_state_on_error, warn_if_separated
+from ._holdout import accuracy_scorer, validation_split
+from ._labels import encode_labels, stream_classes, targets
 from ._objective import LinearObjective
 from ._penalties import make_penalty
 from ._persistence import add_state as add_persistence_state
 from ._persistence import pop_state as pop_persistence_state
+from ._weights import check_sample_weight, fit_sample_weight, running_sample_weight
 from .losses import Loss, available_losses, get_loss, get_loss_class
 from .optim import (
     MINIBATCH_SOLVERS,
@@ -63,75 +60,6 @@ def _has_proba(estimator):
             "decision_function, or a loss such as 'log_loss'."
         )
     return True
-
-
-# Set by scikit-learn's callback machinery for the duration of a fit.
-_CALLBACK_KEYS = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
-
-
-def _warn_if_separated(objective, theta, mode, coef):
-    """Warn when no penalty bounds the weights and the fit separates the data.
-
-    Without a penalty, perfectly separable training data have no finite
-    minimiser of the cost: the weights grow with every epoch (the cost tends
-    to its infimum only as they go to infinity). Training still stops (at
-    ``tol`` or ``max_iter``) and nothing overflows, but the user should know.
-    """
-    xp = objective.xp
-    raw = objective.raw(theta)
-    y = objective.y
-    weight = objective.sw
-    if weight is not None:
-        # A boolean mask as the sole index (the array API's only mask form).
-        keep = weight > 0
-        raw, y = raw[keep], y[keep]
-    if mode == "multinomial":
-        separated = bool(
-            xp.all(xp.argmax(raw, axis=1) == xp.argmax(y, axis=1))
-        )
-    else:
-        margins = (2.0 * y - 1.0) * raw
-        # One-vs-rest: any one separable problem makes its weights diverge.
-        separated = bool(xp.any(xp.all(margins > 0, axis=0)))
-    if separated:
-        warnings.warn(
-            "The training data are perfectly separable and no penalty bounds "
-            "the weights (penalty=None or alpha=0): the cost has no finite "
-            "minimiser, so the weights keep growing with training (stopped at "
-            f"max |coef| = {float(np.max(np.abs(to_host(coef)))):.3g}). "
-            "Predictions are sound but probabilities are overconfident; use "
-            "penalty='l2' with alpha > 0 for a unique, finite solution.",
-            ConvergenceWarning,
-        )
-
-
-def _keeps_state_on_error(method):
-    """Restore every attribute of the estimator when ``method`` raises.
-
-    ``validate_data(reset=True)`` sets ``n_features_in_`` and
-    ``feature_names_in_`` before the data are fully checked; a failed fit
-    (bad labels, weights, loss or divergence) must leave a previously fitted
-    model exactly as it was.
-    """
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        saved = {
-            key: value.copy() if isinstance(value, (np.ndarray, list)) else value
-            for key, value in vars(self).items()
-        }
-        try:
-            return method(self, *args, **kwargs)
-        except BaseException:
-            # The callback context (set up during the call) stays, so that
-            # _fit_context can still tear the callbacks down.
-            live = {k: v for k, v in vars(self).items() if k in _CALLBACK_KEYS}
-            vars(self).clear()
-            vars(self).update(saved)
-            vars(self).update(live)
-            raise
-
-    return wrapper
 
 
 class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
@@ -468,7 +396,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
 
     # -- fit --------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    @_keeps_state_on_error
+    @keeps_state_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit the model with the chosen solver.
 
@@ -503,7 +431,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 dtype=float_dtypes(xp, device),
                 reset=True,
             )
-            classes, y_idx = self._unique_labels(y)
+            classes, y_idx = encode_labels(y)
             y = to_host(y)
             if classes.shape[0] < 2:
                 raise ValueError(
@@ -511,30 +439,32 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                     f"data, but the data contains only one class: "
                     f"{classes[0]!r}. Pass data with at least two classes."
                 )
-            user_weight = self._check_weight(sample_weight, X)
-            sample_weight = self._sample_weight(user_weight, X, y, classes, y_idx)
+            user_weight = check_sample_weight(sample_weight, X)
+            sample_weight = fit_sample_weight(
+                self.class_weight, user_weight, X, y, classes, y_idx
+            )
             loss, mode = self._resolve_loss(classes.shape[0])
             rng = check_random_state(self.random_state)
             X_tr, y_tr, w_tr = X, y_idx, sample_weight
             early = None
             if self.early_stopping:
-                train, val = self._validation_split(y_idx, rng)
+                train, val = validation_split(y_idx, self.validation_fraction, rng)
                 X_tr, y_tr = take_rows(X, train), y_idx[train]
                 w_tr = take_rows(sample_weight, train)
-            targets = self._targets(y_tr, classes.shape[0], mode, X.dtype, like=X)
+            y_fit = targets(y_tr, classes.shape[0], mode, X.dtype, like=X)
             objective = LinearObjective(
                 loss,
                 X_tr,
-                targets,
+                y_fit,
                 sample_weight=w_tr,
                 penalty=make_penalty(self.penalty, self.alpha, self.l1_ratio),
                 fit_intercept=self.fit_intercept,
             )
             if self.early_stopping:
                 early = EarlyStopping(
-                    self._accuracy_scorer(
+                    accuracy_scorer(
                         objective, take_rows(X, val), y_idx[val],
-                        take_rows(user_weight, val), mode,
+                        take_rows(user_weight, val),
                     ),
                     n_iter_no_change=self.n_iter_no_change,
                     tol=self.tol,
@@ -564,7 +494,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 early_stopping=early,
             )
         except BaseException:
-            # @_keeps_state_on_error restores the attributes.
+            # @keeps_state_on_error restores the attributes.
             if callbacks is not None and callbacks.active:
                 callbacks.abort()
             raise
@@ -590,13 +520,14 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 "Increase max_iter, loosen tol, or scale the features "
                 "(e.g. with StandardScaler).",
                 ConvergenceWarning,
+                stacklevel=2,
             )
         if self.penalty is None or not self.alpha > 0:
-            _warn_if_separated(objective, result.theta, mode, self.coef_)
+            warn_if_separated(objective, result.theta, mode, self.coef_)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    @_keeps_state_on_error
+    @keeps_state_on_error
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch on a batch of data, continuing the model.
 
@@ -638,12 +569,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         first = not hasattr(self, "classes_")
         callbacks = None
         try:
-            if first and classes is None:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit: "
-                    "the array of all the labels the stream can contain, e.g. "
-                    "partial_fit(X, y, classes=np.unique(y_all))."
-                )
+            all_classes = stream_classes(classes, None if first else self.classes_)
             xp, device = namespace_and_device(X)
             X, y = validate_data(
                 self,
@@ -653,10 +579,9 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 dtype=float_dtypes(xp, device),
                 reset=first,
             )
-            self._unique_labels(y)
+            labels, _ = encode_labels(y)
             y = to_host(y)
-            all_classes = self._partial_fit_classes(classes, first)
-            unknown = np.setdiff1d(self._unique_labels(y)[0], all_classes)
+            unknown = np.setdiff1d(labels, all_classes)
             if unknown.shape[0]:
                 raise ValueError(
                     f"partial_fit got labels {unknown.tolist()} that are not "
@@ -666,17 +591,18 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 )
             y_idx = np.searchsorted(all_classes, y)
             n_classes = all_classes.shape[0]
-            user_weight = self._check_weight(sample_weight, X)
+            user_weight = check_sample_weight(sample_weight, X)
             train_state = copy.deepcopy(getattr(self, "_train_state", None) or {})
-            sample_weight, counts = self._partial_fit_weights(
-                user_weight, y_idx, all_classes, X, train_state.get("counts")
+            sample_weight, counts = running_sample_weight(
+                self.class_weight, user_weight, y_idx, all_classes, X,
+                train_state.get("counts"),
             )
             loss, mode = self._resolve_loss(n_classes)
-            targets = self._targets(y_idx, n_classes, mode, X.dtype, like=X)
+            y_fit = targets(y_idx, n_classes, mode, X.dtype, like=X)
             objective = LinearObjective(
                 loss,
                 X,
-                targets,
+                y_fit,
                 sample_weight=sample_weight,
                 penalty=make_penalty(self.penalty, self.alpha, self.l1_ratio),
                 fit_intercept=self.fit_intercept,
@@ -721,7 +647,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 state=train_state.get("solver"),
             )
         except BaseException:
-            # @_keeps_state_on_error restores the attributes.
+            # @keeps_state_on_error restores the attributes.
             if callbacks is not None and callbacks.active:
                 callbacks.abort()
             raise
@@ -743,22 +669,6 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         return self
 
     # -- fit helpers --------------------------------------------------------
-    @staticmethod
-    def _unique_labels(y):
-        """Checked ``np.unique(y, return_inverse=True)``; clear error for mixes."""
-        try:
-            check_classification_targets(y)
-            # Labels are encoded on the host, as scikit-learn does.
-            y = to_host(y)
-            return np.unique(y, return_inverse=True)
-        except TypeError:
-            kinds = sorted({type(label).__name__ for label in y.tolist()})
-            raise ValueError(
-                f"y has a mix of label types ({', '.join(kinds)}) that cannot "
-                "be sorted; use labels of one type (all strings or all "
-                "numbers)."
-            ) from None
-
     def _make_solver(self, objective, rng, max_iter, tol, schedule=None):
         """The solver for this fit; ``rng`` seeds the mini-batch order."""
         if schedule is None:
@@ -797,248 +707,6 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             "rng": getattr(solver, "random_state", None),
             "counts": counts,
         }
-
-    def _validation_split(self, y_idx, rng):
-        """Stratified (train, validation) indices for early stopping.
-
-        The validation set has ``ceil(validation_fraction * n_samples)``
-        samples, and at least one per class.
-        """
-        n_samples = y_idx.shape[0]
-        n_classes = int(y_idx.max()) + 1
-        # At least one validation sample per class, so every class is scored.
-        n_val = max(int(np.ceil(self.validation_fraction * n_samples)), n_classes)
-        splitter = StratifiedShuffleSplit(
-            n_splits=1, test_size=min(n_val, n_samples - 1), random_state=rng
-        )
-        try:
-            train, val = next(splitter.split(np.zeros((y_idx.shape[0], 1)), y_idx))
-        except ValueError as exc:
-            raise ValueError(
-                "early_stopping=True could not hold out a stratified "
-                f"validation_fraction={self.validation_fraction} of the "
-                f"{y_idx.shape[0]} samples ({exc}). Give more samples per "
-                "class, a larger validation_fraction, or early_stopping=False."
-            ) from exc
-        return train, val
-
-    @staticmethod
-    def _accuracy_scorer(objective, X_val, y_val, w_val, mode):
-        """``score(theta)``: the validation accuracy at solver parameters."""
-        xp, device = namespace_and_device(X_val)
-        if not is_numpy(xp):
-            y_val = to_device(y_val, xp, device)
-            # float64 where the device has it, as NumPy's path counts.
-            count_dtype = float_dtypes(xp, device)[0]
-
-            def score(theta):
-                theta = objective.to_model(theta)
-                raw = X_val @ theta[:-1, :] + theta[-1, :]
-                if raw.shape[1] == 1:
-                    pred = xp.astype(raw[:, 0] > 0, y_val.dtype)
-                else:
-                    pred = xp.argmax(raw, axis=1)
-                correct = xp.astype(pred == y_val, count_dtype)
-                if w_val is None:
-                    return float(xp.mean(correct))
-                total = float(xp.sum(w_val))
-                if not total > 0:
-                    return float(xp.mean(correct))
-                return float(xp.vecdot(xp.astype(w_val, count_dtype), correct)) / total
-
-            return score
-
-        def score(theta):
-            theta = objective.to_model(theta)
-            raw = X_val @ theta[:-1, :] + theta[-1, :]
-            raw = np.asarray(raw)
-            if raw.shape[1] == 1:
-                pred = (raw[:, 0] > 0).astype(np.intp)
-            else:
-                pred = np.argmax(raw, axis=1)
-            correct = (pred == y_val).astype(np.float64)
-            if w_val is None:
-                return float(np.mean(correct))
-            total = float(np.sum(w_val))
-            if not total > 0:
-                return float(np.mean(correct))
-            return float(np.dot(w_val, correct) / total)
-
-        return score
-
-    def _partial_fit_classes(self, classes, first):
-        classes = None if classes is None else to_host(classes)
-        if first:
-            all_classes = np.unique(np.asarray(classes))
-            if all_classes.shape[0] < 2:
-                raise ValueError(
-                    "partial_fit needs at least 2 classes in `classes`, got "
-                    f"{all_classes.tolist()}."
-                )
-            return all_classes
-        if classes is not None and not np.array_equal(
-            np.unique(np.asarray(classes)), self.classes_
-        ):
-            raise ValueError(
-                f"`classes={np.asarray(classes).tolist()}` is not the same as "
-                f"on the first call to partial_fit ({self.classes_.tolist()}). "
-                "Call fit to start a new model with other classes."
-            )
-        return self.classes_
-
-    def _partial_fit_weights(self, user_weight, y_idx, classes, X, counts):
-        """Per-sample weights of a partial_fit batch, and the class counts."""
-        n_classes = classes.shape[0]
-        cw = None
-        if self.class_weight == "balanced":
-            batch = bincount(y_idx, user_weight, n_classes)
-            counts = batch if counts is None else counts + batch
-            seen = counts > 0
-            cw = np.ones(n_classes)
-            cw[seen] = counts.sum() / (n_classes * counts[seen])
-        elif isinstance(self.class_weight, dict):
-            cw = np.ones(n_classes)
-            for label, weight in self.class_weight.items():
-                pos = np.flatnonzero(classes == label)
-                if pos.shape[0] == 0:
-                    raise ValueError(
-                        f"class_weight has the label {label!r}, which is not "
-                        f"among the classes {classes.tolist()}."
-                    )
-                cw[pos[0]] = weight
-        sample_weight = user_weight
-        if cw is not None:
-            per_sample = self._per_sample(cw, y_idx, X)
-            sample_weight = (
-                per_sample if user_weight is None else user_weight * per_sample
-            )
-        if sample_weight is not None and not self._total(sample_weight) > 0:
-            raise ValueError(
-                "The sample weights (times class weights) of this batch sum "
-                "to zero, so its cost is undefined. Give at least one sample "
-                "a positive weight."
-            )
-        return sample_weight, counts
-
-    @staticmethod
-    def _check_weight(sample_weight, X):
-        """Checked sample weights, in the namespace and on the device of X."""
-        if sample_weight is None:
-            return None
-        xp, device = namespace_and_device(X)
-        if not is_numpy(xp):
-            sample_weight = to_device(sample_weight, xp, device)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
-        # Only ratios of weights matter (the cost normalises them): bring huge
-        # weights down by an exact power of two, so that sums (the total,
-        # weighted class counts) cannot overflow.
-        xp, _ = namespace_and_device(sample_weight)
-        peak = float(xp.max(sample_weight)) if sample_weight.shape[0] else 0.0
-        exponent = np.frexp(peak)[1]
-        dtype = np.dtype(str(sample_weight.dtype).split(".")[-1])
-        if exponent > np.finfo(dtype).maxexp // 2:
-            sample_weight = sample_weight * float(np.ldexp(1.0, -exponent))
-        return sample_weight
-
-    @staticmethod
-    def _per_sample(class_weight, y_idx, X):
-        """Per-sample weights ``class_weight[y_idx]`` in X's namespace and dtype."""
-        xp, device = namespace_and_device(X)
-        if is_numpy(xp):
-            return class_weight[y_idx].astype(X.dtype)
-        class_weight = to_device(class_weight, xp, device, dtype=X.dtype)
-        return take_rows(class_weight, y_idx)
-
-    @staticmethod
-    def _total(sample_weight):
-        """The sum of the weights, as a Python float."""
-        if isinstance(sample_weight, np.ndarray):
-            return float(np.sum(sample_weight))
-        xp, _ = namespace_and_device(sample_weight)
-        return float(xp.sum(sample_weight))
-
-    def _sample_weight(self, sample_weight, X, y, classes, y_idx=None):
-        if y_idx is None:
-            y_idx = np.searchsorted(classes, y)
-        if sample_weight is not None:
-            sample_weight = self._check_weight(sample_weight, X)
-        if sample_weight is not None and not isinstance(sample_weight, np.ndarray):
-            # Weights on a device: per-class totals there, K numbers here.
-            xp, _ = namespace_and_device(sample_weight)
-            positive = xp.astype(sample_weight > 0, sample_weight.dtype)
-            present = classes[bincount(y_idx, positive, classes.shape[0]) > 0]
-            if present.shape[0] < 2:
-                raise ValueError(
-                    "Samples of at least 2 classes need a positive sample "
-                    f"weight, but only class(es) {present.tolist()} have one. "
-                    "Give samples of at least two classes a positive weight."
-                )
-        elif sample_weight is not None:
-            present = np.unique(y[sample_weight > 0])
-            if present.shape[0] < 2:
-                raise ValueError(
-                    "Samples of at least 2 classes need a positive sample "
-                    f"weight, but only class(es) {present.tolist()} have one. "
-                    "Give samples of at least two classes a positive weight."
-                )
-        if isinstance(self.class_weight, dict):
-            known = set(classes.tolist())
-            unknown = [label for label in self.class_weight if label not in known]
-            if unknown:
-                raise ValueError(
-                    f"class_weight has label(s) {unknown} that are not classes "
-                    f"of y (classes: {classes.tolist()}). Use the labels of y "
-                    "as keys."
-                )
-        if self.class_weight is not None:
-            # Weighted class counts keep "balanced" consistent with sample
-            # weights: an integer weight equals repeating the sample.
-            if self.class_weight == "balanced" and not (
-                sample_weight is None or isinstance(sample_weight, np.ndarray)
-            ):
-                # compute_class_weight's formula, with the weighted class
-                # counts summed on the device.
-                counts = bincount(y_idx, sample_weight, classes.shape[0])
-                with np.errstate(divide="ignore"):
-                    cw = counts.sum() / (classes.shape[0] * counts)
-            else:
-                cw = compute_class_weight(
-                    self.class_weight, classes=classes, y=y,
-                    sample_weight=sample_weight,
-                )
-            if np.any(cw < 0) or not np.all(np.isfinite(cw)):
-                raise ValueError(
-                    f"class_weight must be finite and non-negative, got {cw}."
-                )
-            per_sample = self._per_sample(cw, y_idx, X)
-            if sample_weight is None:
-                sample_weight = per_sample
-            else:
-                sample_weight = sample_weight * per_sample
-        if sample_weight is not None and not self._total(sample_weight) > 0:
-            raise ValueError(
-                "The sample weights (times class weights) sum to zero, so the "
-                "cost is undefined. Give at least one sample a positive weight."
-            )
-        return sample_weight
-
-    @staticmethod
-    def _targets(y_idx, n_classes, mode, dtype, like=None):
-        """0/1 targets (binary) or one-hot rows, in the namespace of ``like``."""
-        xp, device = namespace_and_device(like)
-        if not is_numpy(xp):
-            y_idx = to_device(y_idx, xp, device)
-            if mode == "binary":
-                return xp.astype(y_idx == 1, dtype)
-            labels = xp.arange(n_classes, dtype=y_idx.dtype, device=device)
-            return xp.astype(y_idx[:, None] == labels[None, :], dtype)
-        if mode == "binary":
-            return (y_idx == 1).astype(dtype)
-        onehot = np.zeros((y_idx.shape[0], n_classes), dtype=dtype)
-        onehot[np.arange(y_idx.shape[0]), y_idx] = 1.0
-        return onehot
 
     def _initial_theta(self, objective, classes, mode, rng):
         """Model parameters to start from (warm start, zeros or random)."""

@@ -1,0 +1,78 @@
+"""Guards around a fit: state restored on error, warnings on the result."""
+
+import functools
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ._array_api import to_host
+
+# Set by scikit-learn's callback machinery for the duration of a fit.
+_CALLBACK_KEYS = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
+
+
+def warn_if_separated(objective, theta, mode, coef):
+    """Warn when no penalty bounds the weights and the fit separates the data.
+
+    Without a penalty, perfectly separable training data have no finite
+    minimiser of the cost: the weights grow with every epoch (the cost tends
+    to its infimum only as they go to infinity). Training still stops (at
+    ``tol`` or ``max_iter``) and nothing overflows, but the user should know.
+    """
+    xp = objective.xp
+    raw = objective.raw(theta)
+    y = objective.y
+    weight = objective.sw
+    if weight is not None:
+        # A boolean mask as the sole index (the array API's only mask form).
+        keep = weight > 0
+        raw, y = raw[keep], y[keep]
+    if mode == "multinomial":
+        separated = bool(
+            xp.all(xp.argmax(raw, axis=1) == xp.argmax(y, axis=1))
+        )
+    else:
+        margins = (2.0 * y - 1.0) * raw
+        # One-vs-rest: any one separable problem makes its weights diverge.
+        separated = bool(xp.any(xp.all(margins > 0, axis=0)))
+    if separated:
+        warnings.warn(
+            "The training data are perfectly separable and no penalty bounds "
+            "the weights (penalty=None or alpha=0): the cost has no finite "
+            "minimiser, so the weights keep growing with training (stopped at "
+            f"max |coef| = {float(np.max(np.abs(to_host(coef)))):.3g}). "
+            "Predictions are sound but probabilities are overconfident; use "
+            "penalty='l2' with alpha > 0 for a unique, finite solution.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+
+def keeps_state_on_error(method):
+    """Restore every attribute of the estimator when ``method`` raises.
+
+    ``validate_data(reset=True)`` sets ``n_features_in_`` and
+    ``feature_names_in_`` before the data are fully checked; a failed fit
+    (bad labels, weights, loss or divergence) must leave a previously fitted
+    model exactly as it was.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        saved = {
+            key: value.copy() if isinstance(value, (np.ndarray, list)) else value
+            for key, value in vars(self).items()
+        }
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            # The callback context (set up during the call) stays, so that
+            # _fit_context can still tear the callbacks down.
+            live = {k: v for k, v in vars(self).items() if k in _CALLBACK_KEYS}
+            vars(self).clear()
+            vars(self).update(saved)
+            vars(self).update(live)
+            raise
+
+    return wrapper

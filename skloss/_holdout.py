@@ -1,0 +1,104 @@
+"""The early-stopping hold-out: a stratified split and its accuracy score."""
+
+import numpy as np
+from sklearn.model_selection import StratifiedShuffleSplit
+
+from ._array_api import float_dtypes, namespace_and_device, to_device
+
+
+def validation_split(y_idx, validation_fraction, rng):
+    """Stratified (train, validation) indices for early stopping.
+
+    The validation set has ``ceil(validation_fraction * n_samples)``
+    samples, and at least one per class, so every class is scored.
+
+    Parameters
+    ----------
+    y_idx : ndarray of shape (n_samples,)
+        Class indices.
+    validation_fraction : float
+        The share of samples held out.
+    rng : RandomState
+        Seeds the split.
+
+    Returns
+    -------
+    train, validation : ndarray of int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss._holdout import validation_split
+    >>> train, val = validation_split(np.array([0, 1] * 10), 0.2,
+    ...                               np.random.RandomState(0))
+    >>> len(train), len(val)
+    (16, 4)
+    """
+    n_samples = y_idx.shape[0]
+    n_classes = int(y_idx.max()) + 1
+    n_val = max(int(np.ceil(validation_fraction * n_samples)), n_classes)
+    splitter = StratifiedShuffleSplit(
+        n_splits=1, test_size=min(n_val, n_samples - 1), random_state=rng
+    )
+    try:
+        return next(splitter.split(np.zeros((n_samples, 1)), y_idx))
+    except ValueError as exc:
+        raise ValueError(
+            "early_stopping=True could not hold out a stratified "
+            f"validation_fraction={validation_fraction} of the "
+            f"{n_samples} samples ({exc}). Give more samples per "
+            "class, a larger validation_fraction, or early_stopping=False."
+        ) from exc
+
+
+def accuracy_scorer(objective, X_val, y_val, w_val):
+    """``score(theta)``: the (weighted) validation accuracy at solver parameters.
+
+    Computed in the namespace and on the device of ``X_val``; only the
+    score comes to the host.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        Converts solver parameters to model parameters.
+    X_val : {array, sparse matrix} of shape (n_val, n_features)
+        Held-out samples.
+    y_val : ndarray of shape (n_val,)
+        Their class indices.
+    w_val : array of shape (n_val,) or None
+        Their sample weights.
+
+    Returns
+    -------
+    score : callable
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss._holdout import accuracy_scorer
+    >>> from skloss._objective import LinearObjective
+    >>> from skloss.losses import LogLoss
+    >>> X = np.array([[-1.0], [1.0]])
+    >>> obj = LinearObjective(LogLoss(), X, np.array([0.0, 1.0]))
+    >>> accuracy_scorer(obj, X, np.array([0, 1]), None)(np.array([[1.0], [0.0]]))
+    1.0
+    """
+    xp, device = namespace_and_device(X_val)
+    y_val = to_device(y_val, xp, device)
+    # float64 where the device has it.
+    count_dtype = float_dtypes(xp, device)[0]
+    total = None if w_val is None else float(xp.sum(w_val))
+
+    def score(theta):
+        theta = objective.to_model(theta)
+        raw = X_val @ theta[:-1, :] + theta[-1, :]
+        if raw.shape[1] == 1:
+            pred = xp.astype(raw[:, 0] > 0, y_val.dtype)
+        else:
+            pred = xp.argmax(raw, axis=1)
+        correct = xp.astype(pred == y_val, count_dtype)
+        if not total:
+            return float(xp.mean(correct))
+        return float(xp.vecdot(xp.astype(w_val, count_dtype), correct)) / total
+
+    return score

@@ -1,0 +1,130 @@
+"""Class labels: encoded on the host, targets in the namespace of X."""
+
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
+
+from ._array_api import is_numpy, namespace_and_device, to_device, to_host
+
+
+def encode_labels(y):
+    """Checked ``np.unique(y, return_inverse=True)``, on the host.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Class labels (any namespace); encoded on the host, as scikit-learn
+        does.
+
+    Returns
+    -------
+    classes : ndarray of shape (n_classes,)
+    y_idx : ndarray of shape (n_samples,)
+
+    Raises
+    ------
+    ValueError
+        For targets that are not classes, or a mix of label types.
+
+    Examples
+    --------
+    >>> from skloss._labels import encode_labels
+    >>> encode_labels(["b", "a", "b"])
+    (array(['a', 'b'], dtype='<U1'), array([1, 0, 1]))
+    """
+    try:
+        check_classification_targets(y)
+        y = to_host(y)
+        return np.unique(y, return_inverse=True)
+    except TypeError:
+        kinds = sorted({type(label).__name__ for label in np.asarray(y).tolist()})
+        raise ValueError(
+            f"y has a mix of label types ({', '.join(kinds)}) that cannot "
+            "be sorted; use labels of one type (all strings or all "
+            "numbers)."
+        ) from None
+
+
+def targets(y_idx, n_classes, mode, dtype, like=None):
+    """Training targets in the loss's convention, in the namespace of ``like``.
+
+    Parameters
+    ----------
+    y_idx : ndarray of shape (n_samples,)
+        Class indices.
+    n_classes : int
+        Number of classes.
+    mode : {"binary", "ovr", "multinomial"}
+        "binary" gives 0/1 floats of shape (n_samples,); the others one-hot
+        rows of shape (n_samples, n_classes).
+    dtype : dtype
+        The floating dtype of the data.
+    like : array, default=None
+        An array of the namespace and device to build the targets on.
+
+    Returns
+    -------
+    targets : array
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss._labels import targets
+    >>> targets(np.array([0, 2]), 3, "multinomial", np.float64)
+    array([[1., 0., 0.],
+           [0., 0., 1.]])
+    """
+    xp, device = namespace_and_device(like)
+    if not is_numpy(xp):
+        y_idx = to_device(y_idx, xp, device)
+        if mode == "binary":
+            return xp.astype(y_idx == 1, dtype)
+        labels = xp.arange(n_classes, dtype=y_idx.dtype, device=device)
+        return xp.astype(y_idx[:, None] == labels[None, :], dtype)
+    if mode == "binary":
+        return (y_idx == 1).astype(dtype)
+    onehot = np.zeros((y_idx.shape[0], n_classes), dtype=dtype)
+    onehot[np.arange(y_idx.shape[0]), y_idx] = 1.0
+    return onehot
+
+
+def stream_classes(classes, fitted_classes):
+    """The classes of a partial_fit stream.
+
+    Parameters
+    ----------
+    classes : array-like or None
+        The ``classes`` argument of this call.
+    fitted_classes : ndarray or None
+        ``classes_`` of the model, None on the first call.
+
+    Returns
+    -------
+    classes : ndarray of shape (n_classes,)
+
+    Examples
+    --------
+    >>> from skloss._labels import stream_classes
+    >>> stream_classes([2, 0, 1], None)
+    array([0, 1, 2])
+    """
+    classes = None if classes is None else np.unique(np.asarray(to_host(classes)))
+    if fitted_classes is None:
+        if classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: "
+                "the array of all the labels the stream can contain, e.g. "
+                "partial_fit(X, y, classes=np.unique(y_all))."
+            )
+        if classes.shape[0] < 2:
+            raise ValueError(
+                "partial_fit needs at least 2 classes in `classes`, got "
+                f"{classes.tolist()}."
+            )
+        return classes
+    if classes is not None and not np.array_equal(classes, fitted_classes):
+        raise ValueError(
+            f"`classes={classes.tolist()}` is not the same as "
+            f"on the first call to partial_fit ({fitted_classes.tolist()}). "
+            "Call fit to start a new model with other classes."
+        )
+    return fitted_classes
