@@ -418,86 +418,55 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self : GDLogisticClassifier
             The fitted estimator.
         """
-        callbacks = None
-        try:
-            # Array API dispatch: compute in the namespace and on the device
-            # of X (NumPy without dispatch); labels are encoded on the host.
-            xp, device = namespace_and_device(X)
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                accept_sparse="csr",
-                dtype=float_dtypes(xp, device),
-                reset=True,
+        # Array API dispatch: compute in the namespace and on the device
+        # of X (NumPy without dispatch); labels are encoded on the host.
+        xp, device = namespace_and_device(X)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=float_dtypes(xp, device),
+            reset=True,
+        )
+        classes, y_idx = encode_labels(y)
+        y = to_host(y)
+        if classes.shape[0] < 2:
+            raise ValueError(
+                "This solver needs samples of at least 2 classes in the "
+                f"data, but the data contains only one class: "
+                f"{classes[0]!r}. Pass data with at least two classes."
             )
-            classes, y_idx = encode_labels(y)
-            y = to_host(y)
-            if classes.shape[0] < 2:
-                raise ValueError(
-                    "This solver needs samples of at least 2 classes in the "
-                    f"data, but the data contains only one class: "
-                    f"{classes[0]!r}. Pass data with at least two classes."
-                )
-            user_weight = check_sample_weight(sample_weight, X)
-            sample_weight = fit_sample_weight(
-                self.class_weight, user_weight, X, y, classes, y_idx
+        user_weight = check_sample_weight(sample_weight, X)
+        sample_weight = fit_sample_weight(
+            self.class_weight, user_weight, X, y, classes, y_idx
+        )
+        loss, mode = self._resolve_loss(classes.shape[0])
+        rng = check_random_state(self.random_state)
+        X_tr, y_tr, w_tr = X, y_idx, sample_weight
+        early = None
+        if self.early_stopping:
+            train, val = validation_split(y_idx, self.validation_fraction, rng)
+            X_tr, y_tr = take_rows(X, train), y_idx[train]
+            w_tr = take_rows(sample_weight, train)
+        objective = self._objective(loss, mode, X_tr, y_tr, w_tr, classes)
+        if self.early_stopping:
+            early = EarlyStopping(
+                accuracy_scorer(
+                    objective, take_rows(X, val), y_idx[val],
+                    take_rows(user_weight, val),
+                ),
+                n_iter_no_change=self.n_iter_no_change,
+                tol=self.tol,
             )
-            loss, mode = self._resolve_loss(classes.shape[0])
-            rng = check_random_state(self.random_state)
-            X_tr, y_tr, w_tr = X, y_idx, sample_weight
-            early = None
-            if self.early_stopping:
-                train, val = validation_split(y_idx, self.validation_fraction, rng)
-                X_tr, y_tr = take_rows(X, train), y_idx[train]
-                w_tr = take_rows(sample_weight, train)
-            y_fit = targets(y_tr, classes.shape[0], mode, X.dtype, like=X)
-            objective = LinearObjective(
-                loss,
-                X_tr,
-                y_fit,
-                sample_weight=w_tr,
-                penalty=make_penalty(self.penalty, self.alpha, self.l1_ratio),
-                fit_intercept=self.fit_intercept,
-            )
-            if self.early_stopping:
-                early = EarlyStopping(
-                    accuracy_scorer(
-                        objective, take_rows(X, val), y_idx[val],
-                        take_rows(user_weight, val),
-                    ),
-                    n_iter_no_change=self.n_iter_no_change,
-                    tol=self.tol,
-                )
-            theta0 = objective.from_model(
-                self._initial_theta(objective, classes, mode, rng)
-            )
-            solver = self._make_solver(objective, rng, self.max_iter, self.tol)
-
-            def attributes(theta, epoch):
-                attrs = self._model_attributes(
-                    objective.to_model(theta), classes, loss, mode
-                )
-                attrs["n_iter_"] = epoch
-                return attrs
-
-            callbacks = EpochCallbacks(
-                self, X, y,
-                None if user_weight is None else {"sample_weight": user_weight},
-                self.max_iter, attributes,
-            )
-            result = solver.minimize(
-                objective,
-                theta0,
-                callback=callbacks.end_epoch if callbacks.active else None,
-                on_epoch_begin=callbacks.begin_epoch if callbacks.active else None,
-                early_stopping=early,
-            )
-        except BaseException:
-            # @keeps_state_on_error restores the attributes.
-            if callbacks is not None and callbacks.active:
-                callbacks.abort()
-            raise
+        theta0 = objective.from_model(
+            self._initial_theta(objective, classes, mode, rng)
+        )
+        solver = self._make_solver(objective, rng, self.max_iter, self.tol)
+        result, callbacks = self._minimize(
+            solver, objective, theta0, (X, y, user_weight),
+            (classes, loss, mode), epochs_before=0, early_stopping=early,
+        )
         # Only now, after training succeeded, replace the fitted state.
         theta = objective.to_model(result.theta)
         self._store(theta, classes, loss, mode)
@@ -567,90 +536,62 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         # _fit_context validates the parameters on the first call only (like
         # SGDClassifier's partial_fit).
         first = not hasattr(self, "classes_")
-        callbacks = None
-        try:
-            all_classes = stream_classes(classes, None if first else self.classes_)
-            xp, device = namespace_and_device(X)
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                accept_sparse="csr",
-                dtype=float_dtypes(xp, device),
-                reset=first,
+        all_classes = stream_classes(classes, None if first else self.classes_)
+        xp, device = namespace_and_device(X)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=float_dtypes(xp, device),
+            reset=first,
+        )
+        labels, _ = encode_labels(y)
+        y = to_host(y)
+        unknown = np.setdiff1d(labels, all_classes)
+        if unknown.shape[0]:
+            raise ValueError(
+                f"partial_fit got labels {unknown.tolist()} that are not "
+                f"among the classes {all_classes.tolist()} of the first "
+                "call. Pass every class in `classes` on the first call, "
+                "or call fit to start a new model."
             )
-            labels, _ = encode_labels(y)
-            y = to_host(y)
-            unknown = np.setdiff1d(labels, all_classes)
-            if unknown.shape[0]:
+        y_idx = np.searchsorted(all_classes, y)
+        n_classes = all_classes.shape[0]
+        user_weight = check_sample_weight(sample_weight, X)
+        train_state = copy.deepcopy(getattr(self, "_train_state", None) or {})
+        sample_weight, counts = running_sample_weight(
+            self.class_weight, user_weight, y_idx, all_classes, X,
+            train_state.get("counts"),
+        )
+        loss, mode = self._resolve_loss(n_classes)
+        objective = self._objective(
+            loss, mode, X, y_idx, sample_weight, all_classes
+        )
+        rng = train_state.get("rng")
+        if rng is None:
+            rng = check_random_state(self.random_state)
+        if first:
+            theta_model = self._initial_theta(objective, all_classes, mode, rng)
+        else:
+            theta_model = xp.asarray(
+                to_device(self._theta, xp, device), dtype=X.dtype
+            )
+            if theta_model.shape != objective.zeros().shape:
                 raise ValueError(
-                    f"partial_fit got labels {unknown.tolist()} that are not "
-                    f"among the classes {all_classes.tolist()} of the first "
-                    "call. Pass every class in `classes` on the first call, "
-                    "or call fit to start a new model."
+                    "partial_fit cannot continue this model: its "
+                    f"parameters have shape {theta_model.shape}, this "
+                    f"data needs {objective.zeros().shape}."
                 )
-            y_idx = np.searchsorted(all_classes, y)
-            n_classes = all_classes.shape[0]
-            user_weight = check_sample_weight(sample_weight, X)
-            train_state = copy.deepcopy(getattr(self, "_train_state", None) or {})
-            sample_weight, counts = running_sample_weight(
-                self.class_weight, user_weight, y_idx, all_classes, X,
-                train_state.get("counts"),
-            )
-            loss, mode = self._resolve_loss(n_classes)
-            y_fit = targets(y_idx, n_classes, mode, X.dtype, like=X)
-            objective = LinearObjective(
-                loss,
-                X,
-                y_fit,
-                sample_weight=sample_weight,
-                penalty=make_penalty(self.penalty, self.alpha, self.l1_ratio),
-                fit_intercept=self.fit_intercept,
-            )
-            rng = train_state.get("rng")
-            if rng is None:
-                rng = check_random_state(self.random_state)
-            if first:
-                theta_model = self._initial_theta(objective, all_classes, mode, rng)
-            else:
-                theta_model = xp.asarray(
-                    to_device(self._theta, xp, device), dtype=X.dtype
-                )
-                if theta_model.shape != objective.zeros().shape:
-                    raise ValueError(
-                        "partial_fit cannot continue this model: its "
-                        f"parameters have shape {theta_model.shape}, this "
-                        f"data needs {objective.zeros().shape}."
-                    )
-            solver = self._make_solver(
-                objective, rng, 1, None, schedule=train_state.get("schedule")
-            )
-            epochs_before = self.n_iter_ if not first else 0
-
-            def attributes(theta, epoch):
-                attrs = self._model_attributes(
-                    objective.to_model(theta), all_classes, loss, mode
-                )
-                attrs["n_iter_"] = epochs_before + epoch
-                return attrs
-
-            callbacks = EpochCallbacks(
-                self, X, y,
-                None if user_weight is None else {"sample_weight": user_weight},
-                1, attributes,
-            )
-            result = solver.minimize(
-                objective,
-                objective.from_model(theta_model),
-                callback=callbacks.end_epoch if callbacks.active else None,
-                on_epoch_begin=callbacks.begin_epoch if callbacks.active else None,
-                state=train_state.get("solver"),
-            )
-        except BaseException:
-            # @keeps_state_on_error restores the attributes.
-            if callbacks is not None and callbacks.active:
-                callbacks.abort()
-            raise
+        solver = self._make_solver(
+            objective, rng, 1, None, schedule=train_state.get("schedule")
+        )
+        epochs_before = self.n_iter_ if not first else 0
+        result, callbacks = self._minimize(
+            solver, objective, objective.from_model(theta_model),
+            (X, y, user_weight), (all_classes, loss, mode),
+            epochs_before=epochs_before, state=train_state.get("solver"),
+        )
         theta = objective.to_model(result.theta)
         loss_curve = [] if first else list(self.loss_curve_)
         self._store(theta, all_classes, loss, mode)
@@ -669,6 +610,53 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         return self
 
     # -- fit helpers --------------------------------------------------------
+    def _objective(self, loss, mode, X, y_idx, sample_weight, classes):
+        """The training cost of this estimator's penalty on (X, y_idx)."""
+        return LinearObjective(
+            loss,
+            X,
+            targets(y_idx, classes.shape[0], mode, X.dtype, like=X),
+            sample_weight=sample_weight,
+            penalty=make_penalty(self.penalty, self.alpha, self.l1_ratio),
+            fit_intercept=self.fit_intercept,
+        )
+
+    def _minimize(self, solver, objective, theta0, data, model, epochs_before,
+                  **solver_kwargs):
+        """Run ``solver`` with one callback subtask per epoch.
+
+        ``data`` is ``(X, y, sample_weight)`` for the callbacks, ``model``
+        ``(classes, loss, mode)``. Returns the result and the callbacks,
+        whose ``end_fit`` the caller runs once the model is stored; on error
+        the callbacks are aborted (the attributes are restored by
+        ``keeps_state_on_error``).
+        """
+        X, y, sample_weight = data
+
+        def attributes(theta, epoch):
+            attrs = self._model_attributes(objective.to_model(theta), *model)
+            attrs["n_iter_"] = epochs_before + epoch
+            return attrs
+
+        callbacks = EpochCallbacks(
+            self, X, y,
+            None if sample_weight is None else {"sample_weight": sample_weight},
+            solver.max_iter, attributes,
+        )
+        try:
+            result = solver.minimize(
+                objective,
+                theta0,
+                callback=callbacks.end_epoch if callbacks.active else None,
+                on_epoch_begin=callbacks.begin_epoch if callbacks.active else None,
+                **solver_kwargs,
+            )
+        except BaseException:
+            if callbacks.active:
+                callbacks.abort()
+            raise
+        return result, callbacks
+
     def _make_solver(self, objective, rng, max_iter, tol, schedule=None):
         """The solver for this fit; ``rng`` seeds the mini-batch order."""
         if schedule is None:
