@@ -85,7 +85,7 @@ def test_relabeling_classes_gives_the_same_decision_function(problem, seed, kind
         new = np.array([f"class-{chr(ord('z') - i)}" for i in range(labels.size)])
     else:
         new = rng.permutation(np.arange(10, 10 + labels.size)) * 7
-    mapping = dict(zip(labels.tolist(), new.tolist()))
+    mapping = dict(zip(labels.tolist(), new.tolist(), strict=True))
     y_new = np.array([mapping[v] for v in y.tolist()])
     a = _fit(X, y)
     b = _fit(X, y_new)
