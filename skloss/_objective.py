@@ -76,8 +76,8 @@ class LinearObjective:
         Targets in the loss's convention (0/1 floats or one-hot rows).
     sample_weight : array of shape (n_samples,), default=None
         Non-negative weights; normalised to sum to one.
-    penalty : Penalty, default=Penalty()
-        The penalty on the coefficients.
+    penalty : Penalty, default=None
+        The penalty on the coefficients (None: no penalty).
     fit_intercept : bool, default=True
         Whether the intercept row of ``theta`` is trained.
 
@@ -99,13 +99,13 @@ class LinearObjective:
         X,
         y,
         sample_weight=None,
-        penalty=Penalty(),
+        penalty=None,
         fit_intercept=True,
     ):
         self.loss = loss
         self.X = X
         self.y = y
-        self.penalty = penalty
+        self.penalty = Penalty() if penalty is None else penalty
         self.fit_intercept = fit_intercept
         self.sparse = sp.issparse(X)
         self.xp, _ = get_namespace(y)

@@ -4,10 +4,28 @@ import math
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .._exceptions import DivergenceError
 
 # A cost this many times the initial cost (plus one) counts as divergence.
 _RUNAWAY_FACTOR = 1e4
+
+
+def vdot(xp, a, b):
+    """The inner product of two parameter arrays, as a Python float.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss.optim._base import vdot
+    >>> vdot(np, np.ones((2, 1)), np.full((2, 1), 3.0))
+    6.0
+    """
+    if isinstance(a, np.ndarray):
+        # One BLAS call instead of a product array and a reduction.
+        return float(np.dot(a.ravel(), b.ravel()))
+    return float(xp.sum(a * b))
 
 
 @dataclass

@@ -14,11 +14,7 @@ on large dense data, warm-starts from a solve on every 16th sample.
 import math
 from collections import deque
 
-from ._base import Solver
-
-
-def _vdot(xp, a, b):
-    return float(xp.sum(a * b))
+from ._base import Solver, vdot
 
 
 class GradientDescent(Solver):
@@ -143,7 +139,7 @@ class GradientDescent(Solver):
                 for _ in range(60):
                     theta_new = objective.prox(theta - step * g, step)
                     d = theta_new - theta
-                    dd = _vdot(xp, d, d)
+                    dd = vdot(xp, d, d)
                     f_new, g_new = objective.smooth_value_gradient(theta_new)
                     cost = f_new + objective.nonsmooth_value(theta_new)
                     # dd == 0 first: a step that underflowed to 0 moves nothing.
@@ -165,9 +161,9 @@ class GradientDescent(Solver):
                 )
                 used = step
                 yv = g_new - g
-                sy = _vdot(xp, d, yv)
+                sy = vdot(xp, d, yv)
                 if sy > 0:
-                    bb1, bb2 = dd / sy, sy / _vdot(xp, yv, yv)
+                    bb1, bb2 = dd / sy, sy / vdot(xp, yv, yv)
                     short_steps.append(bb2)
                     if not smooth:
                         step, use_bb1 = (bb1 if use_bb1 else bb2), not use_bb1

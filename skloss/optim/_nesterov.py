@@ -15,11 +15,7 @@ practice and fast on strongly convex problems.
 
 import math
 
-from ._base import Solver
-
-
-def _vdot(xp, a, b):
-    return float(xp.sum(a * b))
+from ._base import Solver, vdot
 
 
 class NesterovGradient(Solver):
@@ -90,18 +86,18 @@ class NesterovGradient(Solver):
                 for _ in range(60):
                     x_new = objective.prox(y - step * g_y, step)
                     d = x_new - y
-                    dd = _vdot(xp, d, d)
+                    dd = vdot(xp, d, d)
                     f_new, g_new = objective.smooth_value_gradient(x_new)
                     if not math.isfinite(f_new):
                         step *= 0.5
                         continue
                     if abs(f_new - f_y) > 1e-9 * max(abs(f_y), 1.0):
-                        ok = f_new <= f_y + _vdot(xp, g_y, d) + dd / (2 * step)
+                        ok = f_new <= f_y + vdot(xp, g_y, d) + dd / (2 * step)
                     else:
                         # Near the optimum the cost difference is lost in
                         # rounding; test the curvature along d instead (the
                         # same test for a quadratic).
-                        ok = _vdot(xp, d, g_new - g_y) <= dd / step
+                        ok = vdot(xp, d, g_new - g_y) <= dd / step
                     if ok or dd == 0.0:
                         break
                     step *= 0.5
@@ -113,7 +109,7 @@ class NesterovGradient(Solver):
             cost = f_new + objective.nonsmooth_value(x_new)
             self._grad_map = float(xp.max(xp.abs(d))) / step
             v_new = x_new - x
-            if cost > cost_prev or _vdot(xp, -d, v_new) > 0:
+            if cost > cost_prev or vdot(xp, -d, v_new) > 0:
                 # Adaptive restart: drop the momentum.
                 t = 1.0
             else:
