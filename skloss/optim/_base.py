@@ -2,6 +2,7 @@
 
 import math
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,7 +80,7 @@ class OptimizeResult:
     state: dict = field(default_factory=dict)
 
 
-class Solver:
+class Solver(ABC):
     """Base class of solvers.
 
     A solver lists the objective methods it needs in ``requires``; a
@@ -152,8 +153,9 @@ class Solver:
                 f"which {type(objective).__name__} lacks."
             )
 
-    def _run(self, objective, theta, state):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _run(self, objective, theta, state):
+        """Yield ``(theta, cost, step)`` once per epoch."""
 
     def _factor(self, state):
         """The schedule's factor for the current epoch (1 without one)."""

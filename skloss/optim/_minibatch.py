@@ -6,6 +6,8 @@ its end. The L1 part of a penalty is applied by a proximal step after every
 update (soft thresholding), so coefficients reach exact zeros.
 """
 
+from abc import abstractmethod
+
 import numpy as np
 
 from .._array_api import namespace_and_device, to_device
@@ -54,11 +56,13 @@ class MiniBatchSolver(Solver):
         self.shuffle = shuffle
         self.random_state = random_state
 
-    def _auto_step(self, objective):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _auto_step(self, objective):
+        """The step size of ``learning_rate="auto"`` for this objective."""
 
-    def _update(self, objective, theta, grad, step, state):  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def _update(self, objective, theta, grad, step, state):
+        """One parameter update from a mini-batch gradient."""
 
     def _base_step(self, objective, state):
         if self.learning_rate != "auto":

@@ -8,10 +8,11 @@ state between calls.
 """
 
 import math
+from abc import ABC, abstractmethod
 from numbers import Real
 
 
-class Schedule:
+class Schedule(ABC):
     """Base class of learning-rate schedules.
 
     A schedule is called as ``schedule(epoch) -> factor``; the step size of
@@ -30,8 +31,9 @@ class Schedule:
     #: rule with its own (it reacts to a plateau by lowering the step).
     handles_plateau = False
 
-    def __call__(self, epoch):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def __call__(self, epoch):
+        """The factor of the base step size at ``epoch`` (0-based)."""
 
     def observe(self, cost):
         """Record the cost after an epoch; True asks the solver to stop.
