@@ -130,7 +130,9 @@ class LinearObjective:
         self.inv_scale = None
         self._l2_factor = 1.0
         self._sq_norm = None
-        self._loss_checked = False
+        # Shared (not copied) by the batch, strided and preconditioned views
+        # of this cost, so the loss is checked once per fit, not per batch.
+        self._loss_check = {"done": False}
         colmax, constant = (
             _column_max_abs(X, xp) if X.shape[0] else (np.zeros(0), None)
         )
@@ -290,7 +292,7 @@ class LinearObjective:
         W = self._coef(theta)
         raw = self.raw(theta)
         loss = self.loss.loss(self.y, raw)
-        if not self._loss_checked:
+        if not self._loss_check["done"]:
             self._check_loss_output(raw, loss, None)
         return self._weighted(loss) + self.penalty.smooth_value(W)
 
@@ -312,7 +314,7 @@ class LinearObjective:
         else:
             raw = self.raw(theta)
             loss, g = self.loss.loss_gradient(self.y, raw)
-            if not self._loss_checked:
+            if not self._loss_check["done"]:
                 self._check_loss_output(raw, loss, g)
             value = self._weighted(loss)
             # Unweighted: the 1/n factor scales the (d + 1, K) result, not g.
@@ -380,7 +382,7 @@ class LinearObjective:
             raw = Xb @ w
             raw += b
             loss, g = self.loss.loss_gradient(y[start:start + rows], raw)
-            if not self._loss_checked:
+            if not self._loss_check["done"]:
                 self._check_loss_output(raw, loss, g)
             if sw is None:
                 total += float(np.sum(loss))
@@ -410,7 +412,7 @@ class LinearObjective:
         moderate decision values (``|raw| <= 100``, where any sound loss is
         finite; larger ones are left to divergence detection), is named in a
         ValueError at the first evaluation, before it can corrupt training.
-        Runs once per objective.
+        Runs once per objective and the views made from it.
         """
         xp = self.xp
         name = type(self.loss).__name__
@@ -443,7 +445,7 @@ class LinearObjective:
                         "skloss.check_loss(loss) tests the whole contract."
                     )
         if grad is not None:
-            self._loss_checked = True
+            self._loss_check["done"] = True
 
     def nonsmooth_value(self, theta):
         """The L1 part of the penalty (zero without one)."""

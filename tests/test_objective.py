@@ -106,3 +106,22 @@ def test_prox_soft_thresholds_coefficients_only(rng):
     out = obj.prox(theta, 0.1)
     np.testing.assert_allclose(out[:-1, 0], [0.4, -1.9, 0.0, 1.4])
     assert out[-1, 0] == 3.0
+
+
+def test_loss_contract_is_checked_once_per_fit_not_per_batch(monkeypatch, rng):
+    from skloss import GDLogisticClassifier
+
+    calls = []
+    original = LinearObjective._check_loss_output
+
+    def counting(self, raw, loss, grad):
+        calls.append(grad is not None)
+        return original(self, raw, loss, grad)
+
+    monkeypatch.setattr(LinearObjective, "_check_loss_output", counting)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] > 0).astype(int)
+    GDLogisticClassifier(solver="sgd", batch_size=20, max_iter=3, tol=None,
+                         random_state=0).fit(X, y)
+    # 30 mini-batches ran; the views of the cost share one check.
+    assert sum(calls) == 1
