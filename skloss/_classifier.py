@@ -418,19 +418,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self : GDLogisticClassifier
             The fitted estimator.
         """
-        # Array API dispatch: compute in the namespace and on the device
-        # of X (NumPy without dispatch); labels are encoded on the host.
-        xp, device = namespace_and_device(X)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=float_dtypes(xp, device),
-            reset=True,
-        )
-        classes, y_idx = encode_labels(y)
-        y = to_host(y)
+        X, y, classes, y_idx = self._validate_training_data(X, y, reset=True)
         if classes.shape[0] < 2:
             raise ValueError(
                 "This solver needs samples of at least 2 classes in the "
@@ -537,17 +525,8 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         # SGDClassifier's partial_fit).
         first = not hasattr(self, "classes_")
         all_classes = stream_classes(classes, None if first else self.classes_)
+        X, y, labels, _ = self._validate_training_data(X, y, reset=first)
         xp, device = namespace_and_device(X)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=float_dtypes(xp, device),
-            reset=first,
-        )
-        labels, _ = encode_labels(y)
-        y = to_host(y)
         unknown = np.setdiff1d(labels, all_classes)
         if unknown.shape[0]:
             raise ValueError(
@@ -610,6 +589,25 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         return self
 
     # -- fit helpers --------------------------------------------------------
+    def _validate_training_data(self, X, y, reset):
+        """Checked X (in its own namespace and device) and labels on the host.
+
+        Returns ``(X, y, classes, y_idx)``: with array API dispatch X stays
+        in its namespace and on its device (NumPy without dispatch); labels
+        are encoded on the host, as scikit-learn does.
+        """
+        xp, device = namespace_and_device(X)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=float_dtypes(xp, device),
+            reset=reset,
+        )
+        classes, y_idx = encode_labels(y)
+        return X, to_host(y), classes, y_idx
+
     def _objective(self, loss, mode, X, y_idx, sample_weight, classes):
         """The training cost of this estimator's penalty on (X, y_idx)."""
         return LinearObjective(
