@@ -60,6 +60,16 @@ class EpochCallbacks:
     def active(self):
         return self.root is not None
 
+    @property
+    def per_epoch(self):
+        """Whether epochs open subtasks: only when callbacks are set.
+
+        As scikit-learn's own solvers do, an estimator without callbacks
+        (none set, none propagated by a meta-estimator) skips the per-epoch
+        bookkeeping.
+        """
+        return self.active and hasattr(self.estimator, "_skl_callbacks")
+
     def begin_epoch(self, epoch):
         """Open the subtask of ``epoch``."""
         self.current = self.root.subcontext(task_name="epoch")

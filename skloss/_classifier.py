@@ -645,8 +645,10 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             result = solver.minimize(
                 objective,
                 theta0,
-                callback=callbacks.end_epoch if callbacks.active else None,
-                on_epoch_begin=callbacks.begin_epoch if callbacks.active else None,
+                callback=callbacks.end_epoch if callbacks.per_epoch else None,
+                on_epoch_begin=(
+                    callbacks.begin_epoch if callbacks.per_epoch else None
+                ),
                 **solver_kwargs,
             )
         except BaseException:

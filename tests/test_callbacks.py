@@ -165,3 +165,44 @@ def test_verbose_shows_the_validation_score(cancer, capsys):
     assert len(lines) == 3
     for line, score in zip(lines, clf.validation_scores_, strict=True):
         assert f", validation score: {score:.6g}, time: " in line
+
+
+def test_no_epoch_subtasks_without_callbacks(cancer, monkeypatch):
+    from skloss._callbacks import EpochCallbacks
+
+    opened = []
+    original = EpochCallbacks.begin_epoch
+
+    def counting(self, epoch):
+        opened.append(epoch)
+        return original(self, epoch)
+
+    monkeypatch.setattr(EpochCallbacks, "begin_epoch", counting)
+    X, y = cancer
+    GDLogisticClassifier(max_iter=5, tol=None).fit(X, y)
+    assert opened == []
+    GDLogisticClassifier(max_iter=5, tol=None).set_callbacks(Recorder()).fit(X, y)
+    assert len(opened) == 5
+
+
+def test_callbacks_propagated_by_a_pipeline_see_every_epoch(cancer):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = cancer
+    progress = callback.ProgressBar()
+    pipe = make_pipeline(StandardScaler(), GDLogisticClassifier(max_iter=4, tol=None))
+    if not hasattr(pipe, "set_callbacks"):
+        pytest.skip("this scikit-learn's Pipeline does not propagate callbacks")
+    seen = []
+    clf = pipe[-1]
+    original = clf._minimize
+
+    def spy(*args, **kwargs):
+        result, cbs = original(*args, **kwargs)
+        seen.append(cbs.per_epoch)
+        return result, cbs
+
+    clf._minimize = spy
+    pipe.set_callbacks(progress).fit(X, y)
+    assert seen == [True]
