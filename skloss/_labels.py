@@ -31,11 +31,25 @@ def encode_labels(y):
     >>> encode_labels(["b", "a", "b"])
     (array(['a', 'b'], dtype='<U1'), array([1, 0, 1]))
     """
+    if isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind in "biuf":
+        # Fast path (a third of a small fit's fixed cost): 1-d integer,
+        # boolean or float labels can only be classes or, for floats with
+        # a fractional value, a continuous target. scikit-learn's test
+        # (values equal to their int64 cast) runs on the distinct values.
+        classes, y_idx = np.unique(y, return_inverse=True)
+        if y.dtype.kind != "f":
+            return classes, y_idx
+        with np.errstate(invalid="ignore"):  # huge values: not integral
+            integral = classes.astype(np.int64).astype(classes.dtype)
+        if np.array_equal(integral, classes):
+            return classes, y_idx
     try:
         check_classification_targets(y)
         y = to_host(y)
         return np.unique(y, return_inverse=True)
-    except TypeError:
+    except TypeError as exc:
+        if "bytes" in str(exc):  # scikit-learn's own message says it all
+            raise
         kinds = sorted({type(label).__name__ for label in np.asarray(y).tolist()})
         raise ValueError(
             f"y has a mix of label types ({', '.join(kinds)}) that cannot "
