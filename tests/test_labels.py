@@ -36,7 +36,8 @@ def test_encode_labels_matches_scikit_learn(y):
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered in cast")
 @pytest.mark.parametrize(
-    "y", [np.array([0.5, 1.0, 0.0]), np.array([1e20, 0.0]), np.array([0.0, 1.0 + 1e-12])]
+    "y",
+    [np.array([0.5, 1.0, 0.0]), np.array([1e20, 0.0]), np.array([0.0, 1.0 + 1e-12])],
 )
 def test_encode_labels_rejects_continuous_targets_as_scikit_learn(y):
     with pytest.raises(ValueError, match="Unknown label type: continuous") as ours:

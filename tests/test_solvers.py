@@ -258,3 +258,51 @@ def test_float32_trains_in_float32(solver, penalty, iris):
     # whose gradient is near zero, float32 rounding moves the step more.
     atol = 1e-3 if solver == "adam" else 1e-4
     np.testing.assert_allclose(clf32.coef_, clf64.coef_, rtol=1e-3, atol=atol)
+
+
+@pytest.mark.parametrize("learning_rate", ["auto", 0.5])
+@pytest.mark.parametrize("scaled", [True, False])
+def test_gd_shares_the_start_evaluation_with_the_divergence_reference(
+    learning_rate, scaled, binary_data, monkeypatch
+):
+    # Gradient descent evaluates the cost at theta0 once: for the divergence
+    # reference and as its first step's cost and gradient. The fit is
+    # bit-identical to one that evaluates the start separately.
+    X, y = binary_data
+    if not scaled:  # "auto" then iterates in preconditioned coordinates
+        X = X * np.logspace(-1, 1, X.shape[1])
+    objective = LinearObjective(
+        LogLoss(), X, y.astype(float), penalty=make_penalty("l2", 0.01)
+    )
+    calls = {"value": 0, "gradient": 0}
+    value, gradient = LinearObjective.value, LinearObjective.smooth_value_gradient
+
+    def counting_value(self, theta):
+        calls["value"] += 1
+        return value(self, theta)
+
+    def counting_gradient(self, theta):
+        calls["gradient"] += 1
+        return gradient(self, theta)
+
+    def solve():
+        solver = make_solver("gd", learning_rate=learning_rate, max_iter=15, tol=None)
+        return solver.minimize(objective, objective.zeros())
+
+    monkeypatch.setattr(LinearObjective, "value", counting_value)
+    monkeypatch.setattr(LinearObjective, "smooth_value_gradient", counting_gradient)
+    shared = solve()
+    assert calls["value"] == 0
+    assert calls["gradient"] >= 16
+    evaluations = calls["gradient"]
+    # The straightforward start: the base solver's separate evaluation.
+    from skloss.optim._base import Solver
+
+    monkeypatch.setattr(
+        type(make_solver("gd")), "_initial_cost", Solver._initial_cost
+    )
+    calls.update(value=0, gradient=0)
+    plain = solve()
+    assert calls["value"] == 1 and calls["gradient"] == evaluations
+    np.testing.assert_array_equal(shared.theta, plain.theta)
+    assert shared.loss_curve == plain.loss_curve

@@ -171,6 +171,14 @@ class Solver(ABC):
         """A step size for which this solver cannot diverge on ``objective``."""
         return objective.safe_step()
 
+    def _initial_cost(self, objective, theta0):
+        """The cost at the start: the reference of divergence detection.
+
+        Solvers whose first epoch evaluates the cost and gradient at
+        ``theta0`` anyway override this to share that evaluation.
+        """
+        return objective.value(theta0)
+
     def minimize(
         self, objective, theta0, *, callback=None, on_epoch_begin=None,
         early_stopping=None, state=None,
@@ -212,7 +220,7 @@ class Solver(ABC):
             if state.get(key) is not None:
                 state[key] = objective.from_model(state[key])
         result = OptimizeResult(theta=theta0, state=state)
-        cost0 = objective.value(theta0)
+        cost0 = self._initial_cost(objective, theta0)
         if not math.isfinite(cost0):
             raise DivergenceError(
                 f"The initial cost is {cost0}: the loss is not finite at the "

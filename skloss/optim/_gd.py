@@ -63,6 +63,37 @@ class GradientDescent(Solver):
         # Barzilai-Borwein costs are not monotone: stop on the gradient only.
         self.stop_on_plateau = learning_rate != "auto"
 
+    def _initial_cost(self, objective, theta0):
+        # The first epoch starts with the cost and gradient at theta0 (in
+        # the coordinates it iterates in): evaluate them once, here, and
+        # hand them to _run (one pass over X less per fit).
+        solver_objective, theta = objective, theta0
+        if self.learning_rate == "auto":
+            solver_objective, theta = self._coordinates(objective, theta0)
+        f, g = solver_objective.smooth_value_gradient(theta)
+        self._start = (objective, theta0, solver_objective, theta, f, g)
+        return f + solver_objective.nonsmooth_value(theta)
+
+    def _take_start(self, objective, theta0):
+        """The evaluation of _initial_cost, if it was made at this point."""
+        start, self._start = getattr(self, "_start", None), None
+        if start is not None and start[0] is objective and start[1] is theta0:
+            return start[2:]
+        return None
+
+    @staticmethod
+    def _coordinates(objective, theta):
+        """The objective "auto" iterates on, and ``theta`` in its coordinates.
+
+        Diagonal preconditioning: standardized coordinates (the optimum is
+        the same); parameters are reported in the caller's.
+        """
+        precondition = getattr(objective, "preconditioned", None)
+        inner = objective if precondition is None else precondition()
+        if inner is not objective:
+            theta = inner.from_model(objective.to_model(theta))
+        return inner, theta
+
     def minimize(self, objective, theta0, **kwargs):
         if self.learning_rate == "auto":
             # A non-smooth cost (hinge, perceptron, Crammer-Singer) has no
@@ -92,7 +123,11 @@ class GradientDescent(Solver):
 
     def _run_fixed(self, objective, theta, state):
         xp = objective.xp
-        _, g = objective.smooth_value_gradient(theta)
+        start = self._take_start(objective, theta)
+        if start is not None:
+            g = start[3]
+        else:
+            _, g = objective.smooth_value_gradient(theta)
         while True:
             step = float(self.learning_rate) * self._factor(state)
             theta_new = objective.prox(theta - step * g, step)
@@ -103,13 +138,13 @@ class GradientDescent(Solver):
 
     def _run_auto(self, objective, theta):
         outer = objective
-        # Diagonal preconditioning: iterate in standardized coordinates (the
-        # optimum is the same), report parameters in the caller's.
-        precondition = getattr(objective, "preconditioned", None)
-        if precondition is not None:
-            objective = precondition()
-        if objective is not outer:
-            theta = objective.from_model(outer.to_model(theta))
+        begin = self._take_start(outer, theta)
+        if begin is not None:
+            objective, theta, f0, g0 = begin
+        else:
+            objective, theta = self._coordinates(outer, theta)
+            f0 = g0 = None
+        theta_begin = theta
         xp = objective.xp
         L = objective.smoothness()
         if L is None or not L > 0:
@@ -117,10 +152,14 @@ class GradientDescent(Solver):
         safe = 1.0 / max(L, 1e-12)
         smooth = objective.loss.smoothness is not None
 
-        def epochs(objective, theta):
-            """Accepted steps: (theta, f, cost, step used, gradient map)."""
+        def epochs(objective, theta, f=None, g=None):
+            """Accepted steps: (theta, f, cost, step used, gradient map).
+
+            ``f, g``: the smooth cost and gradient at ``theta`` if known.
+            """
             step = safe
-            f, g = objective.smooth_value_gradient(theta)
+            if g is None:
+                f, g = objective.smooth_value_gradient(theta)
             recent = deque(
                 [f + objective.nonsmooth_value(theta)], maxlen=self._MEMORY
             )
@@ -204,7 +243,8 @@ class GradientDescent(Solver):
                 if check.value(theta_sub) < check.value(start):
                     theta = theta_sub
 
-        for point, cost, used, grad_map in epochs(objective, theta):
+        known = (f0, g0) if theta is theta_begin else (None, None)
+        for point, cost, used, grad_map in epochs(objective, theta, *known):
             self._grad_map = grad_map
             if objective is not outer:
                 yield outer.from_model(objective.to_model(point)), cost, used
