@@ -125,3 +125,31 @@ def test_loss_contract_is_checked_once_per_fit_not_per_batch(monkeypatch, rng):
                          random_state=0).fit(X, y)
     # 30 mini-batches ran; the views of the cost share one check.
     assert sum(calls) == 1
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize(
+    "scales",
+    [
+        [1.0, 3.0, 0.01],
+        [1.0, 0.0, 2.0],  # an all-zero column is ordinary
+        [1.0, 1e-7, 2.0],  # below 2**-20
+        [1.0, 1e7, 2.0],  # above 2**20
+        [1e-30, 1.0, 1.0],  # squares underflow in float32
+        [2.0**-20, 2.0**20, 1.0],  # the bounds themselves are ordinary
+    ],
+)
+def test_magnitude_check_matches_column_maxima(dtype, weighted, scales, rng):
+    # The fast check (whole-array extremes and column mean squares) agrees
+    # with its definition: every column's largest |x| in [2**-20, 2**20] or 0.
+    X = (rng.uniform(-1.0, 1.0, size=(40, 3)) * np.array(scales)).astype(dtype)
+    X[0] = np.sign(X[0]) * np.array(scales, dtype=dtype)  # reach each scale
+    y = (rng.random(40) < 0.5).astype(dtype)
+    w = rng.uniform(0.0, 2.0, 40) if weighted else None
+    colmax = np.max(np.abs(X.astype(np.float64)), axis=0)
+    lo, hi = 2.0**-20, 2.0**20
+    expected = not np.any((colmax > hi) | ((colmax > 0) & (colmax < lo)))
+    obj = LinearObjective(LogLoss(), X, y, sample_weight=w)
+    assert (obj.inv_scale is None and obj._sq_norm is None) == expected
+    assert obj._ordinary_magnitude(X) == expected
