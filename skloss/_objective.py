@@ -335,6 +335,8 @@ class LinearObjective:
         rows = self._block_rows()
         if rows is not None:
             value, grad = self._blocked_loss_gradient(theta, W, rows)
+        elif self._host_numpy():
+            value, grad = self._numpy_loss_gradient(theta, W)
         else:
             raw = self.raw(theta)
             loss, g = self.loss.loss_gradient(self.y, raw)
@@ -355,10 +357,58 @@ class LinearObjective:
         value += self.penalty.smooth_value(W)
         if self.mean is not None:
             # d/dW of (X - mu) @ W: subtract mu times the summed gradient.
-            grad[:-1, :] -= self.mean[:, None] * grad[-1, :][None, :]
+            if self.n_outputs == 1:
+                grad[:-1, 0] -= self.mean * grad[-1, 0]
+            else:
+                grad[:-1, :] -= self.mean[:, None] * grad[-1, :][None, :]
         self.penalty.add_smooth_gradient(W, grad[:-1, :])
         if self.inv_scale is not None:
             grad[:-1, :] *= self.inv_scale[:, None]
+        return value, grad
+
+    def _host_numpy(self):
+        """Whether X (dense or CSR) and y are NumPy/SciPy arrays on the host."""
+        cached = self.__dict__.get("_host_cache")
+        if cached is not None and cached[0] is self.X and cached[1] is self.y:
+            return cached[2]
+        host = (
+            self.sparse or type(self.X) is np.ndarray
+        ) and type(self.y) is np.ndarray
+        self._host_cache = (self.X, self.y, host)
+        return host
+
+    def _numpy_loss_gradient(self, theta, W):
+        """Weighted mean loss and its gradient, for NumPy data in one pass.
+
+        The generic path's sums written with NumPy directly: on small data
+        (breast cancer, 569 x 30) an epoch is mostly Python overhead, and
+        the array-API dispatch of the generic path costs a third of it.
+        """
+        X, sw, K = self.X, self.sw, self.n_outputs
+        shift = theta[-1, :] if self.mean is None else theta[-1, :] - self.mean @ W
+        if K == 1:
+            raw = X @ W[:, 0]
+            raw += shift[0]
+        else:
+            raw = X @ W
+            raw += shift
+        loss, g = self.loss.loss_gradient(self.y, raw)
+        if not self._loss_check["done"]:
+            self._check_loss_output(raw, loss, g)
+        grad = np.empty_like(theta)
+        if sw is None:
+            value = float(loss.sum()) * self._scale
+        else:
+            value = float(np.sum(sw @ loss))
+            g = g * (sw if g.ndim == 1 else sw[:, None])
+        if K == 1:
+            grad[:-1, 0] = X.T @ g
+            grad[-1, 0] = g.sum() if self.fit_intercept else 0.0
+        else:
+            grad[:-1, :] = X.T @ g
+            grad[-1, :] = g.sum(axis=0) if self.fit_intercept else 0.0
+        if sw is None:
+            grad *= self._scale
         return value, grad
 
     def _block_rows(self):

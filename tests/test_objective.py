@@ -153,3 +153,45 @@ def test_magnitude_check_matches_column_maxima(dtype, weighted, scales, rng):
     obj = LinearObjective(LogLoss(), X, y, sample_weight=w)
     assert (obj.inv_scale is None and obj._sq_norm is None) == expected
     assert obj._ordinary_magnitude(X) == expected
+
+
+@pytest.mark.parametrize(
+    "loss, n_outputs",
+    [(LogLoss(), 1), (LogLoss(), 3), (SoftmaxCrossEntropy(), 3)],
+)
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_numpy_epoch_matches_the_generic_one(
+    loss, n_outputs, sparse, fit_intercept, weighted, dtype, rng
+):
+    # The NumPy epoch (no array-API dispatch) computes the generic path's
+    # value and gradient, in the data's dtype.
+    X, y, sw = _problem(rng, n_outputs, sparse)
+    X, y = X.astype(dtype), y.astype(dtype)
+    obj = LinearObjective(
+        loss, X, y, sample_weight=sw.astype(dtype) if weighted else None,
+        penalty=make_penalty("l2", 0.1), fit_intercept=fit_intercept,
+    )
+    theta = rng.normal(size=(5, n_outputs)).astype(dtype)
+    assert obj._host_numpy()
+    fast = obj.smooth_value_gradient(theta)
+    obj._host_cache = (obj.X, obj.y, False)  # force the generic path
+    generic = obj.smooth_value_gradient(theta)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert fast[1].dtype == generic[1].dtype == dtype
+    np.testing.assert_allclose(fast[0], generic[0], rtol=tol)
+    np.testing.assert_allclose(fast[1], generic[1], rtol=tol, atol=tol)
+
+
+def test_numpy_epoch_is_only_for_host_arrays(rng):
+    X = rng.normal(size=(20, 3))
+    y = (rng.random(20) < 0.5).astype(float)
+    assert LinearObjective(LogLoss(), X, y)._host_numpy()
+    assert LinearObjective(LogLoss(), sp.csr_matrix(X), y)._host_numpy()
+
+    class Wrapped(np.ndarray):
+        pass
+
+    assert not LinearObjective(LogLoss(), X.view(Wrapped), y)._host_numpy()
