@@ -306,3 +306,24 @@ def test_gd_shares_the_start_evaluation_with_the_divergence_reference(
     assert calls["value"] == 1 and calls["gradient"] == evaluations
     np.testing.assert_array_equal(shared.theta, plain.theta)
     assert shared.loss_curve == plain.loss_curve
+
+
+def test_preconditioned_gd_shows_callbacks_the_caller_parameters(binary_data):
+    # "auto" iterates in standardized coordinates; callbacks, early stopping
+    # and the result get parameters of the caller's objective.
+    X, y = binary_data
+    X = X * np.logspace(-1, 1, X.shape[1])
+    objective = LinearObjective(
+        LogLoss(), X, y.astype(float), penalty=make_penalty("l2", 0.01)
+    )
+    assert objective.preconditioned() is not objective
+    seen = []
+    result = make_solver("gd", max_iter=12, tol=None).minimize(
+        objective,
+        objective.zeros(),
+        callback=lambda epoch, theta, cost, step: seen.append((theta, cost)),
+    )
+    assert len(seen) == 12
+    for theta, cost in seen:
+        np.testing.assert_allclose(objective.value(theta), cost, rtol=1e-12)
+    np.testing.assert_array_equal(result.theta, seen[-1][0])

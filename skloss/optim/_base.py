@@ -171,6 +171,16 @@ class Solver(ABC):
         """A step size for which this solver cannot diverge on ``objective``."""
         return objective.safe_step()
 
+    def _caller_theta(self, theta):
+        """``theta`` as yielded by :meth:`_run`, in the caller's coordinates.
+
+        The identity; a solver that iterates in other coordinates (gd's
+        preconditioning) maps back here, so the conversion runs only when
+        someone looks at the parameters (callbacks, early stopping, the
+        result), not at every epoch.
+        """
+        return theta
+
     def _initial_cost(self, objective, theta0):
         """The cost at the start: the reference of divergence detection.
 
@@ -250,6 +260,8 @@ class Solver(ABC):
             result.loss_curve.append(cost)
             result.step_sizes.append(step)
             stop = False
+            if early_stopping is not None or callback is not None:
+                theta = self._caller_theta(theta)
             if early_stopping is not None and early_stopping.update(epoch, theta):
                 stop = result.converged = True
             if self.verbose:
@@ -287,6 +299,8 @@ class Solver(ABC):
                     break
             best = min(best, cost)
         steps.close()
+        if result.theta is not theta0:
+            result.theta = self._caller_theta(result.theta)
         if early_stopping is not None:
             result.validation_scores = list(early_stopping.scores_)
             result.best_epoch = early_stopping.best_epoch_

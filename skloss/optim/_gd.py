@@ -138,6 +138,7 @@ class GradientDescent(Solver):
 
     def _run_auto(self, objective, theta):
         outer = objective
+        self._inner = None
         begin = self._take_start(outer, theta)
         if begin is not None:
             objective, theta, f0, g0 = begin
@@ -244,9 +245,16 @@ class GradientDescent(Solver):
                     theta = theta_sub
 
         known = (f0, g0) if theta is theta_begin else (None, None)
+        # Points are yielded in the coordinates iterated in; _caller_theta
+        # maps those the caller looks at.
+        self._inner = None if objective is outer else (outer, objective)
         for point, cost, used, grad_map in epochs(objective, theta, *known):
             self._grad_map = grad_map
-            if objective is not outer:
-                yield outer.from_model(objective.to_model(point)), cost, used
-            else:
-                yield point, cost, used
+            yield point, cost, used
+
+    def _caller_theta(self, theta):
+        inner = getattr(self, "_inner", None)
+        if inner is None:
+            return theta
+        outer, objective = inner
+        return outer.from_model(objective.to_model(theta))
