@@ -594,6 +594,40 @@ class LinearObjective:
         self._colsq_cache = (X, sq)
         return sq
 
+    def bound_curvature(self, direction):
+        r"""Curvature of the cost's quadratic upper bound along ``direction``.
+
+        With :math:`\beta` the loss's smoothness and :math:`Z = (X - \mu)
+        D_W + D_b` the change of the decision values along the direction
+        :math:`D` (shape of ``theta``), this is :math:`\beta \sum_i s_i
+        \|Z_i\|^2 + \ell_2 \|D_W\|^2`: no smaller than the true curvature
+        :math:`D^\top \nabla^2 F D`, so the step
+        :math:`g^\top g / (g^\top H_\beta g)` along the gradient :math:`g`
+        minimises an upper bound of the cost (a descent step), at the cost
+        of one product with ``X``. None when the loss is not smooth.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skloss._objective import LinearObjective
+        >>> from skloss.losses import LogLoss
+        >>> X = np.array([[1.0], [-1.0]])
+        >>> obj = LinearObjective(LogLoss(), X, np.array([1.0, 0.0]))
+        >>> obj.bound_curvature(np.array([[1.0], [0.0]]))  # 0.25 * mean(x**2)
+        0.25
+        """
+        smooth = self.loss.smoothness
+        if smooth is None:
+            return None
+        Z = self.raw(direction)
+        curvature = float(smooth) * self._weighted(Z * Z)
+        if self.penalty.l2:
+            # (Without L2, model coefficients of features of extreme
+            # magnitude may not even be representable squared.)
+            W = self._coef(direction)
+            curvature += self.penalty.l2 * float(self.xp.sum(W * W))
+        return curvature
+
     def safe_step(self):
         """A step size for which plain gradient descent cannot diverge."""
         L = self.smoothness()

@@ -195,3 +195,39 @@ def test_numpy_epoch_is_only_for_host_arrays(rng):
         pass
 
     assert not LinearObjective(LogLoss(), X.view(Wrapped), y)._host_numpy()
+
+
+@pytest.mark.parametrize(
+    "loss, n_outputs",
+    [(LogLoss(), 1), (LogLoss(), 3), (SoftmaxCrossEntropy(), 3)],
+)
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [True, False])
+def test_bound_curvature_bounds_the_true_curvature(
+    loss, n_outputs, sparse, fit_intercept, weighted, rng
+):
+    # d' H d from finite differences of the gradient never exceeds the
+    # bound; at theta = 0 (all decision values 0) the log loss's curvature
+    # is exactly its smoothness 1/4, so there the bound is attained.
+    X, y, sw = _problem(rng, n_outputs, sparse)
+    obj = LinearObjective(
+        loss, X, y, sample_weight=sw if weighted else None,
+        penalty=make_penalty("l2", 0.1), fit_intercept=fit_intercept,
+    )
+    direction = rng.normal(size=(5, n_outputs))
+    if not fit_intercept:
+        direction[-1] = 0.0
+    eps = 1e-6
+    for theta in (obj.zeros(), rng.normal(size=(5, n_outputs))):
+        g_plus = obj.smooth_value_gradient(theta + eps * direction)[1]
+        g_minus = obj.smooth_value_gradient(theta - eps * direction)[1]
+        true = np.sum(direction * (g_plus - g_minus)) / (2 * eps)
+        bound = obj.bound_curvature(direction)
+        assert true <= bound * (1 + 1e-6)
+    if isinstance(loss, LogLoss):
+        theta = obj.zeros()
+        g_plus = obj.smooth_value_gradient(theta + eps * direction)[1]
+        g_minus = obj.smooth_value_gradient(theta - eps * direction)[1]
+        true = np.sum(direction * (g_plus - g_minus)) / (2 * eps)
+        np.testing.assert_allclose(true, obj.bound_curvature(direction), rtol=1e-6)

@@ -327,3 +327,23 @@ def test_preconditioned_gd_shows_callbacks_the_caller_parameters(binary_data):
     for theta, cost in seen:
         np.testing.assert_allclose(objective.value(theta), cost, rtol=1e-12)
     np.testing.assert_array_equal(result.theta, seen[-1][0])
+
+
+@pytest.mark.parametrize("penalty", [None, "l2", "l1"])
+def test_auto_gd_first_step_minimises_the_upper_bound(penalty, binary_data):
+    # The first "auto" step is g.g / (g' H g) with H the smoothness bound's
+    # curvature (a descent step, accepted as is), not the global 1 / L.
+    X, y = binary_data
+    alpha, _ = PENALTIES[penalty]
+    objective = LinearObjective(
+        LogLoss(), X, y.astype(float), penalty=make_penalty(penalty, alpha)
+    )
+    result = make_solver("gd", max_iter=1, tol=None).minimize(
+        objective, objective.zeros()
+    )
+    inner = objective.preconditioned()  # the coordinates "auto" iterates in
+    _, g = inner.smooth_value_gradient(inner.zeros())
+    expected = float(np.sum(g * g)) / inner.bound_curvature(g)
+    assert result.step_sizes[0] == pytest.approx(expected, rel=1e-12)
+    assert expected > 2.0 / inner.smoothness()
+    assert result.loss_curve[0] < objective.value(objective.zeros())

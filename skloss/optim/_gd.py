@@ -116,6 +116,26 @@ class GradientDescent(Solver):
         else:
             yield from self._run_fixed(objective, theta, state)
 
+    @staticmethod
+    def _first_step(objective, g, safe):
+        """The first step of "auto": exact on the cost's upper bound along -g.
+
+        ``g.g / (g' H g)`` with ``H`` the smoothness bound's curvature
+        along ``g`` (one product with X) minimises that upper bound along the
+        gradient, a descent step typically several times longer than the
+        global ``1 / L``; it saves Barzilai-Borwein a few epochs of finding
+        the scale (breast cancer: 35 -> 30 evaluations).
+        """
+        curvature = getattr(objective, "bound_curvature", None)
+        if curvature is None:
+            return safe
+        c = curvature(g)
+        gg = vdot(objective.xp, g, g)
+        if c is None or not (math.isfinite(c) and c > 0 and gg > 0):
+            return safe
+        step = gg / c
+        return step if math.isfinite(step) and step > 0 else safe
+
     def _grad_map_norm(self, xp, d, step):
         size = float(xp.max(xp.abs(d)))
         # A step that underflowed to zero says nothing about convergence.
@@ -158,9 +178,9 @@ class GradientDescent(Solver):
 
             ``f, g``: the smooth cost and gradient at ``theta`` if known.
             """
-            step = safe
             if g is None:
                 f, g = objective.smooth_value_gradient(theta)
+            step = self._first_step(objective, g, safe) if smooth else safe
             recent = deque(
                 [f + objective.nonsmooth_value(theta)], maxlen=self._MEMORY
             )
