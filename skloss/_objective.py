@@ -708,7 +708,10 @@ class LinearObjective:
         if np.all(np.abs(f - 1.0) <= 0.01):
             # (X.dtype by name: a PyTorch or array-api-strict dtype does not
             # compare equal to NumPy's.)
-            float64 = str(X.dtype).split(".")[-1] == "float64"
+            float64 = (
+                X.dtype == np.float64 if isinstance(X, np.ndarray)
+                else str(X.dtype).split(".")[-1] == "float64"
+            )
             if self._sq_norm is None and float64:
                 # mean_sq_norm from the same moments: no second pass over X.
                 self._sq_norm = float(np.sum(var)) + (

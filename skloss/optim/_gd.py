@@ -14,6 +14,8 @@ on large dense data, warm-starts from a solve on every 16th sample.
 import math
 from collections import deque
 
+import numpy as np
+
 from ._base import Solver, vdot
 
 
@@ -137,7 +139,7 @@ class GradientDescent(Solver):
         return step if math.isfinite(step) and step > 0 else safe
 
     def _grad_map_norm(self, xp, d, step):
-        size = float(xp.max(xp.abs(d)))
+        size = float(np.abs(d).max() if type(d) is np.ndarray else xp.max(xp.abs(d)))
         # A step that underflowed to zero says nothing about convergence.
         return size / step if step > 0 else math.inf
 
@@ -172,6 +174,7 @@ class GradientDescent(Solver):
             L = objective.mean_sq_norm() + objective.penalty.l2
         safe = 1.0 / max(L, 1e-12)
         smooth = objective.loss.smoothness is not None
+        has_l1 = objective.penalty.has_l1
 
         def epochs(objective, theta, f=None, g=None):
             """Accepted steps: (theta, f, cost, step used, gradient map).
@@ -201,7 +204,10 @@ class GradientDescent(Solver):
                     d = theta_new - theta
                     dd = vdot(xp, d, d)
                     f_new, g_new = objective.smooth_value_gradient(theta_new)
-                    cost = f_new + objective.nonsmooth_value(theta_new)
+                    cost = (
+                        f_new + objective.nonsmooth_value(theta_new) if has_l1
+                        else f_new
+                    )
                     # dd == 0 first: a step that underflowed to 0 moves nothing.
                     if dd == 0.0 or (
                         math.isfinite(cost)
