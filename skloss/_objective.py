@@ -849,22 +849,28 @@ class _BatchEvaluator:
     ``batch`` followed by ``smooth_value_gradient`` (and ``raw`` and
     ``_weight_gradient``) on the batch operation for operation, so it is
     bit for bit the same; a change there must be made here too (the tests
-    compare the two paths). Dense rows are gathered into a reused buffer
-    and the gradient is written into a reused array: it is valid until the
-    next call.
+    compare the two paths). What does not depend on the batch is looked up
+    once; dense rows are gathered into a reused buffer and the gradient is
+    written into a reused array: it is valid until the next call.
     """
 
     def __init__(self, objective, batch_size):
         obj = objective
         self.objective = obj
-        X = obj.X
-        self.dense = not sp.issparse(X)
+        self.X, self.y, self.sw = obj.X, obj.y, obj.sw
+        self.mean, self.inv_scale = obj.mean, obj.inv_scale
+        self.fit_intercept = obj.fit_intercept
+        self.l2 = obj.penalty.l2
+        self.loss_gradient = obj.loss.loss_gradient
+        self.dense = not sp.issparse(obj.X)
         self.buffer = (
-            np.empty((batch_size, X.shape[1]), dtype=X.dtype) if self.dense else None
+            np.empty((batch_size, obj.n_features), dtype=obj.X.dtype)
+            if self.dense else None
         )
         self.binary = obj.n_outputs == 1
-        shape = (obj.n_features + 1, obj.n_outputs)
-        self.grad = np.empty(shape, dtype=obj.dtype)
+        self.grad = np.empty((obj.n_features + 1, obj.n_outputs), dtype=obj.dtype)
+        # The coefficient rows of the gradient, as the products fill them.
+        self.grad_w = self.grad[:-1, 0] if self.binary else self.grad[:-1, :]
         self.shift = np.empty(obj.n_features, dtype=obj.dtype)
 
     def __call__(self, idx, theta):
@@ -875,9 +881,8 @@ class _BatchEvaluator:
         differ from the generic path's in the last bits (it feeds the loss
         curve only).
         """
-        obj = self.objective
         m = idx.shape[0]
-        sw = obj.sw
+        sw = self.sw
         if sw is None:
             weight = float(m)
             scale = 1.0 / m
@@ -889,49 +894,54 @@ class _BatchEvaluator:
             sw = sw / weight
         if self.dense:
             # Valid indices: mode="clip" spares take() its buffered copy.
-            X = np.take(obj.X, idx, axis=0, out=self.buffer[:m], mode="clip")
+            X = np.take(self.X, idx, axis=0, out=self.buffer[:m], mode="clip")
         else:
-            X = obj.X[idx]
-        y = obj.y[idx]
+            X = self.X[idx]
+        y = self.y[idx]
+        mean, binary, grad = self.mean, self.binary, self.grad
         # raw(): (X - mu) @ W + c.
-        W = theta[:-1, :] if obj.inv_scale is None else obj._coef(theta)
+        W = theta[:-1, :]
+        if self.inv_scale is not None:
+            W = W * self.inv_scale[:, None]
         b = theta[-1, :]
-        if obj.mean is not None:
-            b = b - obj.mean @ W
-        if self.binary:
+        if mean is not None:
+            b = b - mean @ W
+        if binary:
             raw = X @ W[:, 0]
             raw += b[0]
         else:
             raw = X @ W
             raw += b
-        loss, g = obj.loss.loss_gradient(y, raw)
-        if not obj._loss_check["done"]:
-            obj._check_loss_output(raw, loss, g)
+        loss, g = self.loss_gradient(y, raw)
+        check = self.objective._loss_check
+        if not check["done"]:
+            self.objective._check_loss_output(raw, loss, g)
         if sw is None:
             value = float(loss.sum()) * scale
         else:
             value = float(np.sum(sw @ loss)) if loss.ndim == 2 else float(sw @ loss)
             g = g * sw[:, None] if g.ndim == 2 else g * sw
-        grad = self.grad
-        if self.binary:
-            grad[:-1, 0] = X.T @ g
-            grad[-1, 0] = g.sum() if obj.fit_intercept else 0.0
+        if self.dense:
+            np.matmul(X.T, g, out=self.grad_w)
         else:
-            grad[:-1, :] = X.T @ g
-            grad[-1, :] = g.sum(axis=0) if obj.fit_intercept else 0.0
+            self.grad_w[...] = X.T @ g
+        if binary:
+            grad[-1, 0] = g.sum() if self.fit_intercept else 0.0
+        else:
+            grad[-1, :] = g.sum(axis=0) if self.fit_intercept else 0.0
         if sw is None:
             grad *= scale
-        l2 = obj.penalty.l2
-        if obj.mean is not None:
-            if self.binary:
-                shift = np.multiply(obj.mean, grad[-1, 0], out=self.shift)
-                grad[:-1, 0] -= shift
+        if mean is not None:
+            if binary:
+                shift = np.multiply(mean, grad[-1, 0], out=self.shift)
+                self.grad_w -= shift
             else:
-                grad[:-1, :] -= obj.mean[:, None] * grad[-1, :][None, :]
+                grad[:-1, :] -= mean[:, None] * grad[-1, :][None, :]
+        l2 = self.l2
         if l2:
             w = W.ravel()
             value += 0.5 * l2 * float(w @ w)
             grad[:-1, :] += l2 * W
-        if obj.inv_scale is not None:
-            grad[:-1, :] *= obj.inv_scale[:, None]
+        if self.inv_scale is not None:
+            grad[:-1, :] *= self.inv_scale[:, None]
         return value, grad, weight

@@ -12,9 +12,8 @@ still caught. The L1 part of a penalty is applied by a proximal step after every
 update (soft thresholding), so coefficients reach exact zeros.
 """
 
-from abc import abstractmethod
-
 import math
+from abc import abstractmethod
 
 import numpy as np
 
