@@ -7,9 +7,11 @@ evaluated at (weighted by the batches' sample weights, penalty included),
 as scikit-learn's ``SGDClassifier`` and ``MLPClassifier`` report it: it
 comes free with the gradients, where the full cost at the end of the epoch
 would take one more pass over the data. Weights that become non-finite
-report an infinite cost, so divergence in the last batches of an epoch is
-still caught. The L1 part of a penalty is applied by a proximal step after every
-update (soft thresholding), so coefficients reach exact zeros.
+report an infinite cost, so divergence in the last batch of an epoch is
+still caught. With a single batch per epoch (``batch_size >= n_samples``)
+the cost is the full cost at the end of the epoch, as for gradient
+descent. The L1 part of a penalty is applied by a proximal step after
+every update (soft thresholding), so coefficients reach exact zeros.
 """
 
 import math
@@ -23,6 +25,14 @@ from ._base import Solver
 
 class MiniBatchSolver(Solver):
     """Base class of mini-batch solvers.
+
+    The cost yielded for each epoch is the weighted mean of its mini-batch
+    costs, each at the weights its batch saw (the full cost after the epoch
+    when there is a single batch); see the module docstring. On NumPy and
+    CSR data the batches are evaluated by
+    ``LinearObjective.batch_evaluator``, bit for bit as the generic
+    ``objective.batch(idx)`` views would (``fast_batches = False`` on the
+    class or an instance forces the generic path).
 
     Parameters
     ----------
@@ -127,10 +137,13 @@ class MiniBatchSolver(Solver):
                 total += weight * value
                 total_weight += weight
                 theta = self._update(objective, theta, grad, step, state)
-            cost = (
-                total / total_weight if total_weight > 0
-                else objective.value(theta)
-            )
+            if batch_size == n or not total_weight > 0:
+                # One step per epoch: its cost is that of the starting
+                # weights, so report the cost after it, as gradient descent
+                # does (a single diverging step must show).
+                cost = objective.value(theta)
+            else:
+                cost = total / total_weight
             if not bool(xp.all(xp.isfinite(theta))):
                 # Diverged in the last batches: the costs they saw may
                 # still have been finite.
