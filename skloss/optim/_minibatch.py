@@ -62,6 +62,8 @@ class MiniBatchSolver(Solver):
     # Mini-batch noise can keep the cost above its start on data with no
     # signal: that is not divergence.
     plateau_is_divergence = False
+    requires = ("smooth_value_gradient", "value", "nonsmooth_value", "batch",
+                "prox")
     # Whether NumPy and CSR data take LinearObjective.batch_evaluator's
     # lean path (the same results as the generic one, about 3x cheaper per
     # step); the tests switch it off to compare the two.
@@ -101,8 +103,9 @@ class MiniBatchSolver(Solver):
         base = self._base_step(objective, state)
         xp, device = namespace_and_device(theta)
         evaluate = None
-        if self.fast_batches and batch_size < n:
-            evaluate = objective.batch_evaluator(batch_size)
+        make_evaluator = getattr(objective, "batch_evaluator", None)
+        if self.fast_batches and batch_size < n and make_evaluator is not None:
+            evaluate = make_evaluator(batch_size)
         has_l1 = objective.penalty.has_l1
         while True:
             step = base * self._factor(state)
