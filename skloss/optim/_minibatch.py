@@ -118,10 +118,11 @@ class MiniBatchSolver(Solver):
             total, total_weight = 0.0, 0.0
             for start in range(0, n, batch_size):
                 idx = order[start:min(start + batch_size, n)]
-                if batch_size == n:
-                    value, grad = objective.smooth_value_gradient(theta)
-                    weight = 1.0
-                elif evaluate is not None:
+                if batch_size == n:  # one full batch: its cost comes below
+                    _, grad = objective.smooth_value_gradient(theta)
+                    theta = self._update(objective, theta, grad, step, state)
+                    continue
+                if evaluate is not None:
                     out = evaluate(idx, theta)
                     if out is None:  # all weights zero in this batch
                         continue
@@ -140,10 +141,10 @@ class MiniBatchSolver(Solver):
                 total += weight * value
                 total_weight += weight
                 theta = self._update(objective, theta, grad, step, state)
-            if batch_size == n or not total_weight > 0:
-                # One step per epoch: its cost is that of the starting
-                # weights, so report the cost after it, as gradient descent
-                # does (a single diverging step must show).
+            if not total_weight > 0:
+                # One step per epoch: its batch cost would be that of the
+                # starting weights, so report the cost after it, as gradient
+                # descent does (a single diverging step must show).
                 cost = objective.value(theta)
             else:
                 cost = total / total_weight
