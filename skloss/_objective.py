@@ -266,9 +266,9 @@ class LinearObjective:
         if self.mean is not None:
             b = b - self.mean @ W
         if type(X) is np.ndarray and not np.any(W):
-            # Zero coefficients (the usual starting point): the decision
-            # values are the shift, without a pass over X.
-            # (X is finite: validated.)
+            # Zero coefficients (the usual starting point, whose cost every
+            # fit evaluates): the decision values are the shift, without a
+            # pass over X (finite, as validated, so X @ 0 is 0).
             shape = X.shape[:1] if self.n_outputs == 1 else (X.shape[0], W.shape[1])
             out = np.zeros(shape, dtype=np.result_type(X.dtype, W.dtype))
         else:
@@ -729,12 +729,13 @@ class LinearObjective:
         """A fast evaluator of mini-batch costs and gradients, or None.
 
         ``evaluator(idx, theta)`` returns what
-        ``self.batch(idx).smooth_value_gradient(theta)`` returns, computed
-        by the same operations in the same order (so bit for bit the same),
-        plus the batch's total weight; None for a batch of zero weight.
-        Without the generic path's per-batch copy of this object, array
-        namespace dispatch and allocations of the batch rows, a step on a
-        batch of 256 rows costs about a third as much.
+        ``self.batch(idx).smooth_value_gradient(theta)`` returns, the
+        gradient computed by the same operations in the same order (so bit
+        for bit the same; the value may differ in its last bits), plus the
+        batch's total weight; None for a batch of zero weight. Without the
+        generic path's per-batch copy of this object, array namespace
+        dispatch and allocations of the batch rows, a step on 256 x 100
+        float64 rows costs about 30 microseconds instead of 52.
 
         Parameters
         ----------
@@ -826,13 +827,14 @@ class LinearObjective:
             else:
                 X = X * self.inv_scale
             mean = None if mean is None else mean * self.inv_scale
-        if type(X) is np.ndarray and X.ndim == 2 and X.shape[0]:
-            sq = self._row_sq_norms(X, mean)
+        dense = type(X) is np.ndarray and X.ndim == 2
+        if dense:
+            sq = self._row_sq_norms(X, mean)  # centred already
         elif self.sparse:
             sq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
         else:
             sq = xp.vecdot(X, X)
-        if mean is not None and not (type(X) is np.ndarray and X.ndim == 2):
+        if mean is not None and not dense:
             cross = X @ mean
             sq = sq - 2.0 * xp.asarray(cross) + float(xp.vecdot(mean, mean))
         if self.sw is not None:
