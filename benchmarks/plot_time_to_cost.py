@@ -104,7 +104,9 @@ def curves(X, y, alpha):
                 X,
                 y,
             )
-            pts.append((t, ours.loss_curve_[-1]))
+            # (loss_curve_ of "sgd" is the mean of the epoch's batch costs:
+            # evaluate the full cost, as for SGDClassifier.)
+            pts.append((t, _cost(objective, ours.coef_, ours.intercept_)))
         out.append(("GDLogisticClassifier (sgd)", pts, None))
     ref = LogisticRegression(C=C, tol=1e-10, max_iter=10_000).fit(X, y)
     best = min(

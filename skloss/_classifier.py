@@ -184,8 +184,12 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     n_iter_ : int
         Epochs run by the last fit; ``partial_fit`` adds one per call.
     loss_curve_ : list of float
-        The cost after each epoch of the last fit (``partial_fit`` appends
-        one entry per call).
+        The cost of each epoch of the last fit (``partial_fit`` appends
+        one entry per call): the full cost after the epoch for "gd" and
+        "nesterov" (and for mini-batch solvers with a single batch); for
+        "sgd" and "adam", the mean of the epoch's mini-batch costs, each at
+        the weights its batch was evaluated at, as SGDClassifier and
+        MLPClassifier report it (no extra pass over the data).
     validation_scores_ : list of float or None
         With ``early_stopping``, the validation accuracy after each epoch
         (the weights kept are those of its first maximum); None otherwise.
