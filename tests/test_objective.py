@@ -23,6 +23,21 @@ def _problem(rng, n_outputs, sparse):
     return X, y, sw
 
 
+def every_problem(test):
+    """Parametrize ``test`` over losses, outputs, sparsity, intercept, weights."""
+    for name, values in (
+        ("weighted", [True, False]),
+        ("fit_intercept", [True, False]),
+        ("sparse", [False, True]),
+        (
+            "loss, n_outputs",
+            [(LogLoss(), 1), (LogLoss(), 3), (SoftmaxCrossEntropy(), 3)],
+        ),
+    ):
+        test = pytest.mark.parametrize(name, values)(test)
+    return test
+
+
 def _reference_cost(loss, X, y, sw, theta, l2, fit_intercept):
     """The cost written out directly on the model parameters."""
     X = X.toarray() if sp.issparse(X) else X
@@ -36,13 +51,7 @@ def _reference_cost(loss, X, y, sw, theta, l2, fit_intercept):
     return np.sum(sw * per_sample) / np.sum(sw) + 0.5 * l2 * np.sum(W * W)
 
 
-@pytest.mark.parametrize(
-    "loss, n_outputs",
-    [(LogLoss(), 1), (LogLoss(), 3), (SoftmaxCrossEntropy(), 3)],
-)
-@pytest.mark.parametrize("sparse", [False, True])
-@pytest.mark.parametrize("fit_intercept", [True, False])
-@pytest.mark.parametrize("weighted", [True, False])
+@every_problem
 def test_gradient_matches_finite_differences(
     loss, n_outputs, sparse, fit_intercept, weighted, rng
 ):
@@ -155,13 +164,7 @@ def test_magnitude_check_matches_column_maxima(dtype, weighted, scales, rng):
     assert obj._ordinary_magnitude(X) == expected
 
 
-@pytest.mark.parametrize(
-    "loss, n_outputs",
-    [(LogLoss(), 1), (LogLoss(), 3), (SoftmaxCrossEntropy(), 3)],
-)
-@pytest.mark.parametrize("sparse", [False, True])
-@pytest.mark.parametrize("fit_intercept", [True, False])
-@pytest.mark.parametrize("weighted", [True, False])
+@every_problem
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_numpy_epoch_matches_the_generic_one(
     loss, n_outputs, sparse, fit_intercept, weighted, dtype, rng
@@ -197,13 +200,7 @@ def test_numpy_epoch_is_only_for_host_arrays(rng):
     assert not LinearObjective(LogLoss(), X.view(Wrapped), y)._host_numpy()
 
 
-@pytest.mark.parametrize(
-    "loss, n_outputs",
-    [(LogLoss(), 1), (LogLoss(), 3), (SoftmaxCrossEntropy(), 3)],
-)
-@pytest.mark.parametrize("sparse", [False, True])
-@pytest.mark.parametrize("fit_intercept", [True, False])
-@pytest.mark.parametrize("weighted", [True, False])
+@every_problem
 def test_bound_curvature_bounds_the_true_curvature(
     loss, n_outputs, sparse, fit_intercept, weighted, rng
 ):
