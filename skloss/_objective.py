@@ -25,6 +25,12 @@ with :math:`f_j` a power of two close to :math:`1/\sqrt{\mathrm{var}_j +
 included, has a curvature of order one. Powers of two are exact in floating
 point, nothing overflows, and the optimum is unchanged. Data of ordinary
 magnitude take exactly the plain path (no factors at all).
+
+An epoch over dense NumPy data larger than one block (about 2 MB of ``X``)
+runs block by block, each block's two products and loss in the processor's
+cache, the blocks shared between as many threads as BLAS may use
+(:mod:`skloss._parallel`); the partial sums are added in block order, so the
+result does not depend on the threads.
 """
 
 import copy
@@ -344,11 +350,11 @@ class LinearObjective:
     def _block_rows(self):
         """Rows per block of a cache-blocked epoch, or None for one pass.
 
-        Dense C-ordered NumPy data larger than two blocks is processed in
-        blocks of about ``_BLOCK_BYTES``: each block of ``X`` is multiplied
-        by ``W``, its loss gradient computed, and multiplied back by its
-        transpose while it is still in the processor's cache, so an epoch
-        reads ``X`` from memory once instead of twice. The blocks depend on
+        Dense C-ordered NumPy data larger than one block is processed in
+        equal blocks of at most about ``_BLOCK_BYTES``: each block of ``X``
+        is multiplied by ``W``, its loss gradient computed, and multiplied
+        back by its transpose while it is still in the processor's cache, so
+        an epoch reads ``X`` from memory once instead of twice. The blocks depend on
         the shape of ``X`` only, not on the number of threads.
         """
         X = self.X
@@ -363,7 +369,10 @@ class LinearObjective:
             or not isinstance(self.y, np.ndarray)
         ):
             rows = max(256, _BLOCK_BYTES // max(X.shape[1] * X.itemsize, 1))
-            rows = rows if X.shape[0] >= 2 * rows else None
+            # Blocks of equal size (none left short for one thread to finish
+            # alone): as many as blocks of at most ``rows`` need.
+            n_blocks = -(-X.shape[0] // rows)
+            rows = -(-X.shape[0] // n_blocks) if n_blocks > 1 else None
         self._rows_cache = (X, rows)
         return rows
 

@@ -1,6 +1,6 @@
 """The threaded cache-blocked epoch (skloss._parallel and LinearObjective).
 
-Threads are forced on small data (blocks of 256 rows, ``epoch_threads``
+Threads are forced on small data (blocks of at most 256 rows, ``epoch_threads``
 patched to 3) so that these tests are fast and exercise the threaded path
 on any machine; no test asserts a time.
 """
@@ -22,12 +22,12 @@ from skloss._objective import LinearObjective
 from skloss._penalties import make_penalty
 from skloss.losses import LogLoss, SoftmaxCrossEntropy
 
-N, D = 1300, 7  # five blocks of 256 rows and a partial one
+N, D = 1300, 7  # six blocks of 217 rows (the last 215)
 
 
 @pytest.fixture
 def threaded(monkeypatch):
-    """Blocks of 256 rows on 3 threads; returns the list of run_blocks calls."""
+    """Blocks of at most 256 rows on 3 threads; returns the run_blocks calls."""
     calls = []
     run_blocks = parallel.run_blocks
 
