@@ -4,7 +4,9 @@ Every ratio compares skloss with a reference measured in the same process
 and the same run: the two matrix products an epoch cannot avoid (P1, P5),
 ``LogisticRegression`` (P2), ``SGDClassifier`` (P3) and the size of ``X``
 (P4). Timings are the minimum over ``--repeat`` interleaved runs (the
-machine is shared: the minimum is the least disturbed run). Nothing here is
+machine is shared: the minimum is the least disturbed run); dense epochs
+and their reference products are each timed in their steady state, after
+0.15 s of untimed calls (see ``interleaved_min``). Nothing here is
 a test; the test suite never asserts a wall-clock time.
 
 Usage::
@@ -38,20 +40,38 @@ from sklearn.preprocessing import StandardScaler
 
 from skloss import GDLogisticClassifier
 from skloss._objective import LinearObjective
+from skloss._parallel import epoch_threads, run_blocks
 from skloss._penalties import make_penalty
 from skloss.losses import LogLoss, SoftmaxCrossEntropy
 
 TARGETS = ("P1", "P2", "P3", "P4", "P5")
 ROWS = []
 CLOCK = time.perf_counter
+# Seconds each dense epoch and its reference products run untimed before
+# each timed call (P1 dense, P5): longer than OpenBLAS's busy-wait of about
+# 0.1 s, see interleaved_min.
+EPOCH_SETTLE = 0.15
 
 
 # -- helpers -------------------------------------------------------------------
-def interleaved_min(functions, repeat):
-    """Minimum time in seconds of each function, runs interleaved."""
+def interleaved_min(functions, repeat, settle=0.0):
+    """Minimum time in seconds of each function, runs interleaved.
+
+    With ``settle`` > 0, each timed call follows untimed calls of the same
+    function for ``settle`` seconds: the function is timed in its steady
+    state, as an epoch is in training (epochs follow epochs), not in the
+    wake of the other function. This matters for OpenBLAS: after a
+    multi-threaded call its idle threads busy-wait for about 0.1 s, taking
+    a core from whatever runs next, which slows a threaded epoch timed
+    right after the reference products by up to 2x (and would favour it in
+    the opposite order). Both sides are measured alike.
+    """
     times = [[] for _ in functions]
     for _ in range(repeat):
         for i, f in enumerate(functions):
+            end = CLOCK() + settle
+            while settle and CLOCK() < end:
+                f()
             gc.disable()
             start = CLOCK()
             f()
@@ -134,6 +154,7 @@ def p1_epoch(args, rng):
         ours, ref = interleaved_min(
             [partial(obj.smooth_value_gradient, theta), partial(two_products, X, w, g)],
             args.repeat,
+            settle=EPOCH_SETTLE,
         )
         _, grad = obj.smooth_value_gradient(theta)
         report(
@@ -407,22 +428,34 @@ def p5_multiclass(args, rng):
     ours, ref = interleaved_min(
         [lambda: obj.smooth_value_gradient(theta), lambda: (X @ W, X.T @ G)],
         args.repeat,
+        settle=EPOCH_SETTLE,
     )
     report("P5", f"softmax epoch {n}x{d}x{K} vs X@W + X.T@G", ours, ref, 1.2)
     R = X @ W
     ones = np.ones(K)
+    rows = obj._block_rows() or n
+    n_blocks = -(-n // rows)
+    threads = epoch_threads(n_blocks)
 
-    def softmax_minimum():
-        # The elementwise work no softmax gradient avoids, on one core
-        # (NumPy ufuncs are single-threaded; BLAS uses every core): one exp,
-        # row sums, one scaling and one subtraction of the targets.
-        e = np.exp(R)
+    def softmax_block(i):
+        e = np.exp(R[i * rows:(i + 1) * rows])
         s = e @ ones
         e *= (1.0 / s)[:, None]
-        e -= Y
+        e -= Y[i * rows:(i + 1) * rows]
+
+    def softmax_minimum():
+        # The elementwise work no softmax gradient avoids (one exp, row
+        # sums, one scaling, one subtraction of the targets), in the
+        # epoch's blocks on the epoch's threads (NumPy ufuncs run on one
+        # core each; the epoch shares its blocks between threads).
+        if threads > 1:
+            run_blocks(softmax_block, n_blocks, threads)
+        else:
+            for i in range(n_blocks):
+                softmax_block(i)
 
     elementwise, ref = interleaved_min(
-        [softmax_minimum, lambda: (X @ W, X.T @ G)], args.repeat
+        [softmax_minimum, lambda: (X @ W, X.T @ G)], args.repeat, settle=EPOCH_SETTLE
     )
     report(
         "P5",
@@ -430,7 +463,10 @@ def p5_multiclass(args, rng):
         ref + elementwise,
         ref,
         1.2,
-        note=f"exp, row sums, scale, subtract alone {elementwise * 1e3:.2f} ms",
+        note=(
+            f"exp, row sums, scale, subtract alone {elementwise * 1e3:.2f} ms "
+            f"({n_blocks} blocks, {threads} threads)"
+        ),
         info=True,
     )
 

@@ -25,6 +25,12 @@ with :math:`f_j` a power of two close to :math:`1/\sqrt{\mathrm{var}_j +
 included, has a curvature of order one. Powers of two are exact in floating
 point, nothing overflows, and the optimum is unchanged. Data of ordinary
 magnitude take exactly the plain path (no factors at all).
+
+An epoch over dense NumPy data larger than one block (about 2 MB of ``X``)
+runs block by block, each block's two products and loss in the processor's
+cache, the blocks shared between as many threads as BLAS may use
+(:mod:`skloss._parallel`); the partial sums are added in block order, so the
+result does not depend on the threads.
 """
 
 import copy
@@ -35,6 +41,7 @@ import scipy.sparse as sp
 from sklearn.utils._array_api import get_namespace
 
 from ._array_api import take_rows, to_device, to_host
+from ._parallel import epoch_threads, run_blocks
 from ._penalties import Penalty
 
 # Columns whose largest magnitude lies in this range are used as they are;
@@ -42,9 +49,12 @@ from ._penalties import Penalty
 _ORDINARY_MAGNITUDE = (2.0**-20, 2.0**20)
 
 # Bytes of X per block of a cache-blocked epoch (see _block_rows): large
-# enough that the Python overhead per block is negligible, small enough that
-# a block stays in the last-level cache between its two products.
-_BLOCK_BYTES = 16 * 2**20
+# enough that the Python overhead per block is small, small enough that a
+# block and its (rows, K) loss arrays stay in cache between the two products
+# while another thread works on another block (2 MB measured best on 100,000
+# x 50 x 20 softmax: 1.05x the two products' CPU time, vs 1.14x at 0.5 MB
+# and 1.37x at 16 MB).
+_BLOCK_BYTES = 2 * 2**20
 
 
 def _column_max_abs(X, xp):
@@ -421,11 +431,12 @@ class LinearObjective:
     def _block_rows(self):
         """Rows per block of a cache-blocked epoch, or None for one pass.
 
-        Dense C-ordered NumPy data larger than two blocks is processed in
-        blocks of about ``_BLOCK_BYTES``: each block of ``X`` is multiplied
-        by ``W``, its loss gradient computed, and multiplied back by its
-        transpose while it is still in the processor's cache, so an epoch
-        reads ``X`` from memory once instead of twice.
+        Dense C-ordered NumPy data larger than one block is processed in
+        equal blocks of at most about ``_BLOCK_BYTES``: each block of ``X``
+        is multiplied by ``W``, its loss gradient computed, and multiplied
+        back by its transpose while it is still in the processor's cache, so
+        an epoch reads ``X`` from memory once instead of twice. The blocks depend on
+        the shape of ``X`` only, not on the number of threads.
         """
         X = self.X
         cached = self.__dict__.get("_rows_cache")
@@ -439,7 +450,10 @@ class LinearObjective:
             or not isinstance(self.y, np.ndarray)
         ):
             rows = max(256, _BLOCK_BYTES // max(X.shape[1] * X.itemsize, 1))
-            rows = rows if X.shape[0] >= 2 * rows else None
+            # Blocks of equal size (none left short for one thread to finish
+            # alone): as many as blocks of at most ``rows`` need.
+            n_blocks = -(-X.shape[0] // rows)
+            rows = -(-X.shape[0] // n_blocks) if n_blocks > 1 else None
         self._rows_cache = (X, rows)
         return rows
 
@@ -449,42 +463,70 @@ class LinearObjective:
         The same sums as the one-pass path (the loss acts on each sample
         separately), accumulated over blocks; nothing of the size of ``X``
         is allocated and each block of ``X`` is read once from memory.
+        Blocks run on several threads when BLAS may use several
+        (:mod:`skloss._parallel`); the partial sums are added in block
+        order either way, so the result does not depend on the threads.
         """
-        X, y, sw, K = self.X, self.y, self.sw, self.n_outputs
+        X, K = self.X, self.n_outputs
         shift = theta[-1, :] if self.mean is None else theta[-1, :] - self.mean @ W
         w, b = (W[:, 0], shift[0]) if K == 1 else (W, shift)
+        n_blocks = -(-X.shape[0] // rows)
+        ones = None
+        if self.fit_intercept and K > 1:
+            ones = np.ones(rows, dtype=np.result_type(X.dtype, theta.dtype))
+
+        def block(i):
+            return self._loss_gradient_block(i * rows, rows, w, b, ones)
+
+        parts = []
+        if not self._loss_check["done"]:
+            # The loss's first output is checked here, before any thread.
+            parts.append(self._loss_gradient_block(0, rows, w, b, ones, True))
+        threads = epoch_threads(n_blocks)
+        if threads > 1:
+            parts += run_blocks(block, n_blocks, threads, first=len(parts))
+        else:
+            parts += [block(i) for i in range(len(parts), n_blocks)]
         grad = np.zeros_like(theta)
         grad_w = grad[:-1, 0] if K == 1 else grad[:-1, :]
         total = 0.0
         intercept = 0.0 if K == 1 else np.zeros(K, dtype=grad.dtype)
-        ones = None
-        for start in range(0, X.shape[0], rows):
-            Xb = X[start:start + rows]
-            raw = Xb @ w
-            raw += b
-            loss, g = self.loss.loss_gradient(y[start:start + rows], raw)
-            if not self._loss_check["done"]:
-                self._check_loss_output(raw, loss, g)
-            if sw is None:
-                total += float(np.sum(loss))
-            else:
-                swb = sw[start:start + rows]
-                total += float(np.sum(swb @ loss))
-                g = g * (swb if g.ndim == 1 else swb[:, None])
-            grad_w += Xb.T @ g
-            if self.fit_intercept and g.ndim == 1:
-                intercept += np.sum(g)
-            elif self.fit_intercept:
-                # Column sums as a BLAS product: 3x faster than sum(axis=0)
-                # on (rows, K) blocks.
-                if ones is None or ones.dtype != g.dtype:
-                    ones = np.ones(rows, dtype=g.dtype)
-                intercept += ones[: g.shape[0]] @ g
+        for value, gw, gb in parts:  # in block order: deterministic sums
+            total += value
+            grad_w += gw
+            if gb is not None:
+                intercept += gb
         grad[-1, :] = intercept
-        if sw is None:
+        if self.sw is None:
             total *= self._scale
             grad *= self._scale
         return total, grad
+
+    def _loss_gradient_block(self, start, rows, w, b, ones, check=False):
+        """Loss sum, ``Xb.T @ g`` and intercept sum of rows ``start:+rows``.
+
+        Safe to run in several threads at once (reads shared data only).
+        """
+        stop = start + rows
+        Xb = self.X[start:stop]
+        raw = Xb @ w
+        raw += b
+        loss, g = self.loss.loss_gradient(self.y[start:stop], raw)
+        if check:
+            self._check_loss_output(raw, loss, g)
+        sw = self.sw
+        if sw is None:
+            value = float(np.sum(loss))
+        else:
+            swb = sw[start:stop]
+            value = float(np.sum(swb @ loss))
+            g = g * (swb if g.ndim == 1 else swb[:, None])
+        gb = None
+        if self.fit_intercept:
+            # Column sums as a BLAS product: 3x faster than sum(axis=0) on
+            # (rows, K) blocks.
+            gb = np.sum(g) if g.ndim == 1 else ones[: g.shape[0]] @ g
+        return value, Xb.T @ g, gb
 
     def _check_loss_output(self, raw, loss, grad):
         """Check a loss's first output against the contract of ``Loss``.

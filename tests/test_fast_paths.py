@@ -107,7 +107,7 @@ def _objectives(loss, X, y, sw, fit_intercept, monkeypatch):
 def test_blocked_epoch_matches_one_pass(
     dtype, problem, weighted, fit_intercept, rng, monkeypatch
 ):
-    n, d = 1300, 7  # five full blocks of 256 rows and a partial one
+    n, d = 1300, 7  # six blocks of 217 rows (the last 215)
     X = (rng.standard_normal((n, d)) + 1.0).astype(dtype)
     labels = rng.integers(0, 3, n)
     if problem == "binary":
@@ -118,7 +118,7 @@ def test_blocked_epoch_matches_one_pass(
         loss, y = SoftmaxCrossEntropy(), np.eye(3, dtype=dtype)[labels]
     sw = rng.uniform(0.1, 2.0, n).astype(dtype) if weighted else None
     blocked, one_pass = _objectives(loss, X, y, sw, fit_intercept, monkeypatch)
-    assert blocked._block_rows() == 256
+    assert blocked._block_rows() == 217
     theta = blocked.zeros()
     theta[...] = 0.3 * rng.standard_normal(theta.shape)
     v1, g1 = blocked.smooth_value_gradient(theta)
@@ -135,10 +135,11 @@ def test_blocked_path_only_for_dense_c_ordered_numpy(rng, monkeypatch):
     monkeypatch.setattr(objective_module, "_BLOCK_BYTES", 1)
     X = rng.standard_normal((600, 3))
     y = (X[:, 0] > 0).astype(float)
-    assert LinearObjective(LogLoss(), X, y)._block_rows() == 256
+    assert LinearObjective(LogLoss(), X, y)._block_rows() == 200
     assert LinearObjective(LogLoss(), np.asfortranarray(X), y)._block_rows() is None
     assert LinearObjective(LogLoss(), sp.csr_matrix(X), y)._block_rows() is None
-    assert LinearObjective(LogLoss(), X[:500], y[:500])._block_rows() is None
+    assert LinearObjective(LogLoss(), X[:257], y[:257])._block_rows() == 129
+    assert LinearObjective(LogLoss(), X[:256], y[:256])._block_rows() is None
 
 
 def test_blocked_fit_matches_logistic_regression(rng, monkeypatch):
