@@ -152,9 +152,10 @@ class LinearObjective:
     def _ordinary_magnitude(self, X):
         """Whether every column's largest magnitude is ordinary (or zero).
 
-        Dense NumPy data is checked with two whole-array reductions and the
-        column mean squares (shared with the preconditioner), about twice as
-        fast as column maxima of C-ordered data: a column whose mean square
+        Dense NumPy data is checked with the column mean squares (shared
+        with the preconditioner), and two whole-array reductions only when
+        those do not bound every value by ``hi``: this is about twice as
+        fast as column maxima of C-ordered data. A column whose mean square
         is at least ``lo ** 2`` has a value of magnitude ``lo`` or more, so
         only columns below that have their maxima taken.
         """
@@ -164,12 +165,15 @@ class LinearObjective:
         if type(X) is not np.ndarray:
             colmax, _ = _column_max_abs(X, self.xp)
             return not np.any((colmax > hi) | ((colmax > 0) & (colmax < lo)))
-        if max(float(X.max()), -float(X.min())) > hi:
-            return False
         if self.sw is None:
             mean_sq = self._column_mean_squares()
         else:
             mean_sq = np.einsum("ij,ij->j", X, X) / X.shape[0]
+        # |x_ij| <= sqrt(n * mean_sq_j): when that bound is ordinary, the
+        # whole-array extremes need not be read at all.
+        bound = float(np.max(mean_sq)) * X.shape[0] if mean_sq.size else 0.0
+        if not bound <= hi * hi and max(float(X.max()), -float(X.min())) > hi:
+            return False
         low = np.flatnonzero(mean_sq < lo * lo)
         if low.size == 0:
             return True
