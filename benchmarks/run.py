@@ -28,6 +28,7 @@ import sys
 import time
 import tracemalloc
 import warnings
+from contextlib import nullcontext
 from functools import partial
 
 import numpy as np
@@ -40,7 +41,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skloss import GDLogisticClassifier
 from skloss._objective import LinearObjective
-from skloss._parallel import epoch_threads, run_blocks
+from skloss._parallel import epoch_threads, one_blas_thread, run_blocks
 from skloss._penalties import make_penalty
 from skloss.losses import LogLoss, SoftmaxCrossEntropy
 
@@ -294,18 +295,25 @@ def p3_minibatch(args, rng):
             for start in range(0, n, 256):
                 Xtr[order[start : start + 256]]
 
-    def minimal_sgd():
+    def minimal_sgd(one_thread):
         # The least a NumPy mini-batch SGD of log loss does, at batch 256:
         # gather the rows (np.take into a reused buffer), one product each
         # way, the loss and its gradient (LogLoss's in-place fast path, as
         # the epoch cost needs the loss) and an in-place update. No
-        # centring, weights, momentum or bookkeeping.
+        # centring, weights, momentum or bookkeeping. Timed with BLAS on one
+        # thread (as the solver runs small batches) and as configured; the
+        # faster counts.
         order_rng = np.random.RandomState(0)
         n, d = Xtr.shape
         y01 = ytr.astype(Xtr.dtype)
         loss = LogLoss()
         buf = np.empty((256, d), dtype=Xtr.dtype)
         w, b, step = np.zeros(d), 0.0, 0.05
+        with one_blas_thread() if one_thread else nullcontext():
+            b = _minimal_epochs(order_rng, n, y01, loss, buf, w, b, step)
+        scores["minimal"] = float(np.mean(((Xte @ w + b) > 0) == yte))
+
+    def _minimal_epochs(order_rng, n, y01, loss, buf, w, b, step):
         for _ in range(20):
             order = order_rng.permutation(n)
             total = 0.0
@@ -321,13 +329,16 @@ def p3_minibatch(args, rng):
                 w *= 1.0 - step * alpha
                 w -= step * (Xb.T @ g)
                 b -= step * float(g.sum())
-        scores["minimal"] = float(np.mean(((Xte @ w + b) > 0) == yte))
+        return b
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        t_ours, t_ref, t_floor, t_minimal = interleaved_min(
-            [ours, ref, gather_floor, minimal_sgd], max(1, args.repeat // 5)
+        t_ours, t_ref, t_floor, t_min1, t_min2 = interleaved_min(
+            [ours, ref, gather_floor, partial(minimal_sgd, True),
+             partial(minimal_sgd, False)],
+            max(1, args.repeat // 5),
         )
+    t_minimal = min(t_min1, t_min2)
     gap = 100 * (scores["ref"] - scores["ours"])
     report(
         "P3",

@@ -125,6 +125,36 @@ def epoch_threads(n_blocks):
     return max(1, min(budget, n_blocks))
 
 
+class one_blas_thread:
+    """Context: BLAS calls of *this* thread use one thread; others unchanged.
+
+    For many small products in a row (mini-batch steps), where waking and
+    synchronising BLAS threads costs more than the product, and leaves
+    them spinning in the way of the next NumPy call. A no-op where BLAS
+    cannot be limited per thread (see the module docstring).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss._parallel import one_blas_thread
+    >>> with one_blas_thread():
+    ...     float(np.ones(3) @ np.ones(3))
+    3.0
+    """
+
+    def __enter__(self):
+        self.controls = _blas_controls() or ()
+        for _, set_local in self.controls:
+            set_local(1)
+        return self
+
+    def __exit__(self, *exc):
+        # Back to the process-wide setting (0 = no thread-local limit).
+        for _, set_local in self.controls:
+            set_local(0)
+        return False
+
+
 def _set_local_blas(n):
     for _, set_local in _state["blas"] or ():
         set_local(n)

@@ -272,3 +272,55 @@ def test_threaded_epoch_after_fork(threaded):
     np.testing.assert_array_equal(grad, expected[1])
     assert parallel._state["pid"] == os.getpid()
 
+
+
+def test_one_blas_thread_limits_this_thread_and_restores(monkeypatch):
+    # With per-thread BLAS controls, the context sets this thread's limit to
+    # 1 and gives it back to the process-wide setting (0) on exit, errors
+    # included; without controls it does nothing.
+    calls = []
+    controls = [(lambda: 2, calls.append)]
+    monkeypatch.setitem(parallel._state, "blas", controls)
+    with parallel.one_blas_thread():
+        assert calls == [1]
+    assert calls == [1, 0]
+    with pytest.raises(ValueError, match="inside"), parallel.one_blas_thread():
+        raise ValueError("inside")
+    assert calls == [1, 0, 1, 0]
+    monkeypatch.setitem(parallel._state, "blas", [])
+    with parallel.one_blas_thread():
+        pass
+    assert calls == [1, 0, 1, 0]
+
+
+@pytest.mark.parametrize("batch_size, limited", [(32, True), (10_000, False)])
+def test_small_minibatches_run_blas_on_one_thread(batch_size, limited, monkeypatch):
+    # Mini-batch steps of small batches hold BLAS to the calling thread (the
+    # products are too small to gain from threads); large batches do not.
+    import skloss.optim._minibatch as minibatch
+
+    entered = []
+
+    class Recorder:
+        def __enter__(self):
+            entered.append(True)
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(minibatch, "one_blas_thread", Recorder)
+    monkeypatch.setattr(minibatch, "_BLOCK_BYTES", 32 * D * 8)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((N, D))
+    y = (X[:, 0] > 0).astype(int)
+    reference = GDLogisticClassifier(
+        solver="sgd", batch_size=batch_size, max_iter=3, tol=None, random_state=0
+    ).fit(X, y)
+    assert bool(entered) == limited
+    if limited:
+        assert len(entered) == 3  # once per epoch
+    monkeypatch.setattr(minibatch, "one_blas_thread", parallel.one_blas_thread)
+    again = GDLogisticClassifier(
+        solver="sgd", batch_size=batch_size, max_iter=3, tol=None, random_state=0
+    ).fit(X, y)
+    np.testing.assert_array_equal(reference.coef_, again.coef_)

@@ -16,10 +16,13 @@ every update (soft thresholding), so coefficients reach exact zeros.
 
 import math
 from abc import abstractmethod
+from contextlib import nullcontext
 
 import numpy as np
 
 from .._array_api import namespace_and_device, take_rows, to_device
+from .._objective import _BLOCK_BYTES
+from .._parallel import one_blas_thread
 from ._base import Solver
 
 
@@ -107,6 +110,10 @@ class MiniBatchSolver(Solver):
         if self.fast_batches and batch_size < n and make_evaluator is not None:
             evaluate = make_evaluator(batch_size)
         has_l1 = objective.penalty.has_l1
+        small_batches = evaluate is not None and (
+            batch_size * objective.n_features * objective.X.dtype.itemsize
+            <= _BLOCK_BYTES
+        )
         while True:
             step = base * self._factor(state)
             order = rng.permutation(n) if self.shuffle else np.arange(n)
@@ -116,31 +123,34 @@ class MiniBatchSolver(Solver):
             # The epoch's cost: the weighted mean of its batch costs, each
             # at the weights the batch saw (no extra pass over the data).
             total, total_weight = 0.0, 0.0
-            for start in range(0, n, batch_size):
-                idx = order[start:min(start + batch_size, n)]
-                if batch_size == n:  # one full batch: its cost comes below
-                    _, grad = objective.smooth_value_gradient(theta)
+            # Small batches run BLAS on this thread alone: waking BLAS
+            # threads for each small product costs more than it gains.
+            with one_blas_thread() if small_batches else nullcontext():
+                for start in range(0, n, batch_size):
+                    idx = order[start:min(start + batch_size, n)]
+                    if batch_size == n:  # one full batch: its cost comes below
+                        _, grad = objective.smooth_value_gradient(theta)
+                        theta = self._update(objective, theta, grad, step, state)
+                        continue
+                    if evaluate is not None:
+                        out = evaluate(idx, theta)
+                        if out is None:  # all weights zero in this batch
+                            continue
+                        value, grad, weight = out
+                    else:
+                        sub = objective.batch(idx)
+                        if sub is None:
+                            continue
+                        value, grad = sub.smooth_value_gradient(theta)
+                        weight = (
+                            float(idx.shape[0]) if objective.sw is None
+                            else float(xp.sum(take_rows(objective.sw, idx)))
+                        )
+                    if has_l1:
+                        value += objective.nonsmooth_value(theta)
+                    total += weight * value
+                    total_weight += weight
                     theta = self._update(objective, theta, grad, step, state)
-                    continue
-                if evaluate is not None:
-                    out = evaluate(idx, theta)
-                    if out is None:  # all weights zero in this batch
-                        continue
-                    value, grad, weight = out
-                else:
-                    sub = objective.batch(idx)
-                    if sub is None:
-                        continue
-                    value, grad = sub.smooth_value_gradient(theta)
-                    weight = (
-                        float(idx.shape[0]) if objective.sw is None
-                        else float(xp.sum(take_rows(objective.sw, idx)))
-                    )
-                if has_l1:
-                    value += objective.nonsmooth_value(theta)
-                total += weight * value
-                total_weight += weight
-                theta = self._update(objective, theta, grad, step, state)
             if not total_weight > 0:
                 # One step per epoch: its batch cost would be that of the
                 # starting weights, so report the cost after it, as gradient
