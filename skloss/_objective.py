@@ -672,14 +672,53 @@ class LinearObjective:
         smooth = self.loss.smoothness
         if smooth is None:
             return None
-        Z = self.raw(direction)
-        curvature = float(smooth) * self._weighted(Z * Z)
+        rows = self._block_rows()
+        if rows is not None:
+            quad = self._blocked_squares(direction, rows)
+        else:
+            Z = self.raw(direction)
+            quad = self._weighted(Z * Z)
+        curvature = float(smooth) * quad
         if self.penalty.l2:
             # (Without L2, model coefficients of features of extreme
             # magnitude may not even be representable squared.)
             W = self._coef(direction)
             curvature += self.penalty.l2 * float(self.xp.sum(W * W))
         return curvature
+
+    def _blocked_squares(self, direction, rows):
+        """Weighted mean of ``||raw(direction)_i||^2``, by blocks of rows.
+
+        As the epoch: cache-sized blocks on the epoch's threads (each with
+        one BLAS thread, so no BLAS threads are left spinning in the way of
+        the epochs that follow), partial sums added in block order.
+        """
+        X, K, sw = self.X, self.n_outputs, self.sw
+        W = self._coef(direction)
+        shift = direction[-1, :]
+        if self.mean is not None:
+            shift = shift - self.mean @ W
+        w, b = (W[:, 0], shift[0]) if K == 1 else (W, shift)
+
+        def block(i):
+            start = i * rows
+            Z = X[start:start + rows] @ w
+            Z += b
+            Z *= Z
+            if sw is None:
+                return float(np.sum(Z))
+            return float(np.sum(sw[start:start + rows] @ Z))
+
+        n_blocks = -(-X.shape[0] // rows)
+        threads = epoch_threads(n_blocks)
+        if threads > 1:
+            parts = run_blocks(block, n_blocks, threads)
+        else:
+            parts = [block(i) for i in range(n_blocks)]
+        total = 0.0
+        for part in parts:  # in block order: deterministic
+            total += part
+        return total * self._scale if sw is None else total
 
     def safe_step(self):
         """A step size for which plain gradient descent cannot diverge."""

@@ -324,3 +324,15 @@ def test_small_minibatches_run_blas_on_one_thread(batch_size, limited, monkeypat
         solver="sgd", batch_size=batch_size, max_iter=3, tol=None, random_state=0
     ).fit(X, y)
     np.testing.assert_array_equal(reference.coef_, again.coef_)
+
+
+@pytest.mark.parametrize("kind", ["binary", "ovr", "multinomial"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_blocked_bound_curvature_matches_one_pass(kind, weighted, threaded):
+    # The curvature of gd's first step runs on the epoch's blocks and
+    # threads, with the one-pass value.
+    obj, theta = _problem(kind, np.float64, weighted, True)
+    blocked = obj.bound_curvature(theta)
+    assert threaded and threaded[-1][1] == 3  # ran on the threads
+    obj._rows_cache = (obj.X, None)  # the one-pass path
+    np.testing.assert_allclose(blocked, obj.bound_curvature(theta), rtol=1e-12)
