@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from blocked_problems import blocked_problem
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
@@ -107,16 +108,7 @@ def _objectives(loss, X, y, sw, fit_intercept, monkeypatch):
 def test_blocked_epoch_matches_one_pass(
     dtype, problem, weighted, fit_intercept, rng, monkeypatch
 ):
-    n, d = 1300, 7  # six blocks of 217 rows (the last 215)
-    X = (rng.standard_normal((n, d)) + 1.0).astype(dtype)
-    labels = rng.integers(0, 3, n)
-    if problem == "binary":
-        loss, y = LogLoss(), (labels == 1).astype(dtype)
-    elif problem == "ovr":
-        loss, y = LogLoss(), np.eye(3, dtype=dtype)[labels]
-    else:
-        loss, y = SoftmaxCrossEntropy(), np.eye(3, dtype=dtype)[labels]
-    sw = rng.uniform(0.1, 2.0, n).astype(dtype) if weighted else None
+    loss, X, y, sw = blocked_problem(problem, dtype, weighted, rng)
     blocked, one_pass = _objectives(loss, X, y, sw, fit_intercept, monkeypatch)
     assert blocked._block_rows() == 217
     theta = blocked.zeros()

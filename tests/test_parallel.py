@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
+from blocked_problems import D, N, blocked_problem
 from threadpoolctl import threadpool_limits
 
 import skloss._objective as objective_module
@@ -20,9 +21,7 @@ import skloss._parallel as parallel
 from skloss import GDLogisticClassifier, Loss
 from skloss._objective import LinearObjective
 from skloss._penalties import make_penalty
-from skloss.losses import LogLoss, SoftmaxCrossEntropy
-
-N, D = 1300, 7  # six blocks of 217 rows (the last 215)
+from skloss.losses import LogLoss
 
 
 @pytest.fixture
@@ -43,15 +42,7 @@ def threaded(monkeypatch):
 
 def _problem(kind, dtype, weighted, fit_intercept, seed=0):
     rng = np.random.default_rng(seed)
-    X = (rng.standard_normal((N, D)) + 1.0).astype(dtype)
-    labels = rng.integers(0, 3, N)
-    if kind == "binary":
-        loss, y = LogLoss(), (labels == 1).astype(dtype)
-    elif kind == "ovr":
-        loss, y = LogLoss(), np.eye(3, dtype=dtype)[labels]
-    else:
-        loss, y = SoftmaxCrossEntropy(), np.eye(3, dtype=dtype)[labels]
-    sw = rng.uniform(0.1, 2.0, N).astype(dtype) if weighted else None
+    loss, X, y, sw = blocked_problem(kind, dtype, weighted, rng)
     obj = LinearObjective(
         loss, X, y, sample_weight=sw, penalty=make_penalty("l2", 0.01),
         fit_intercept=fit_intercept,
