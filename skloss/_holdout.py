@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedShuffleSplit
 
 from ._array_api import float_dtypes, namespace_and_device, to_device
+from ._parallel import one_blas_thread
 
 
 def validation_split(y_idx, validation_fraction, rng):
@@ -91,7 +92,11 @@ def accuracy_scorer(objective, X_val, y_val, w_val):
 
     def score(theta):
         theta = objective.to_model(theta)
-        raw = X_val @ theta[:-1, :] + theta[-1, :]
+        # One BLAS thread: a multi-threaded product here leaves OpenBLAS's
+        # threads spinning for about 0.1 s, in the way of the threaded epoch
+        # that follows (200,000 x 100 with early stopping: 24% faster fits).
+        with one_blas_thread():
+            raw = X_val @ theta[:-1, :] + theta[-1, :]
         if raw.shape[1] == 1:
             pred = xp.astype(raw[:, 0] > 0, y_val.dtype)
         else:
