@@ -335,6 +335,19 @@ class LinearObjective:
     def smooth_value(self, theta):
         """Weighted mean loss plus the smooth part of the penalty."""
         W = self._coef(theta)
+        rows = self._block_rows()
+        if rows is not None and self._loss_check["done"]:
+            # Large dense data: by blocks, as the epoch (the first
+            # evaluation takes the one-pass path below, which checks the
+            # loss's output).
+            y, loss = self.y, self.loss
+
+            def losses(start, raw):
+                return loss.loss(y[start:start + rows], raw)
+
+            return self._blocked_mean(theta, rows, losses) + (
+                self.penalty.smooth_value(W)
+            )
         raw = self.raw(theta)
         loss = self.loss.loss(self.y, raw)
         if not self._loss_check["done"]:
@@ -708,28 +721,31 @@ class LinearObjective:
             curvature += self.penalty.l2 * float(self.xp.sum(W * W))
         return curvature
 
-    def _blocked_squares(self, direction, rows):
-        """Weighted mean of ``||raw(direction)_i||^2``, by blocks of rows.
+    def _blocked_mean(self, theta, rows, per_sample):
+        """Weighted mean of ``per_sample(start, raw_block)``, by blocks of rows.
 
-        As the epoch: cache-sized blocks on the epoch's threads (each with
-        one BLAS thread, so no BLAS threads are left spinning in the way of
-        the epochs that follow), partial sums added in block order.
+        ``raw_block`` are the decision values of ``theta`` on rows
+        ``start:start + rows``; ``per_sample`` returns one value per sample
+        (or per sample and output). As the epoch: cache-sized blocks on the
+        epoch's threads (each with one BLAS thread, so no BLAS threads are
+        left spinning in the way of the epochs that follow), partial sums
+        added in block order.
         """
         X, K, sw = self.X, self.n_outputs, self.sw
-        W = self._coef(direction)
-        shift = direction[-1, :]
+        W = self._coef(theta)
+        shift = theta[-1, :]
         if self.mean is not None:
             shift = shift - self.mean @ W
         w, b = (W[:, 0], shift[0]) if K == 1 else (W, shift)
 
         def block(i):
             start = i * rows
-            Z = X[start:start + rows] @ w
-            Z += b
-            Z *= Z
+            raw = X[start:start + rows] @ w
+            raw += b
+            values = per_sample(start, raw)
             if sw is None:
-                return float(np.sum(Z))
-            return float(np.sum(sw[start:start + rows] @ Z))
+                return float(np.sum(values))
+            return float(np.sum(sw[start:start + rows] @ values))
 
         n_blocks = -(-X.shape[0] // rows)
         threads = epoch_threads(n_blocks)
@@ -741,6 +757,15 @@ class LinearObjective:
         for part in parts:  # in block order: deterministic
             total += part
         return total * self._scale if sw is None else total
+
+    def _blocked_squares(self, direction, rows):
+        """Weighted mean of ``||raw(direction)_i||^2``, by blocks of rows."""
+
+        def squares(start, raw):
+            raw *= raw
+            return raw
+
+        return self._blocked_mean(direction, rows, squares)
 
     def safe_step(self):
         """A step size for which plain gradient descent cannot diverge."""

@@ -327,3 +327,20 @@ def test_blocked_bound_curvature_matches_one_pass(kind, weighted, threaded):
     assert threaded and threaded[-1][1] == 3  # ran on the threads
     obj._rows_cache = (obj.X, None)  # the one-pass path
     np.testing.assert_allclose(blocked, obj.bound_curvature(theta), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["binary", "ovr", "multinomial"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_blocked_value_matches_one_pass(kind, weighted, threaded):
+    # The cost alone (nesterov's fixed steps, the start of every solver)
+    # runs on the epoch's blocks and threads once the loss was checked.
+    obj, theta = _problem(kind, np.float64, weighted, True)
+    first = obj.smooth_value(theta)  # checks the loss: one pass, no threads
+    assert not threaded
+    obj.smooth_value_gradient(theta)  # the check is done after this
+    calls = len(threaded)
+    blocked = obj.smooth_value(theta)
+    assert len(threaded) == calls + 1 and threaded[-1][1] == 3
+    np.testing.assert_allclose(blocked, first, rtol=1e-12)
+    obj._rows_cache = (obj.X, None)  # the one-pass path
+    np.testing.assert_allclose(blocked, obj.smooth_value(theta), rtol=1e-12)
