@@ -245,19 +245,13 @@ def run_blocks(fn, n_blocks, n_threads, first=0):
     queue = _pool(n_threads - 1)
     for _ in range(n_threads - 1):
         queue.put(job)
-    controls = _state["blas"] or ()
-    # This thread follows the process-wide BLAS setting again afterwards (0).
-    for _, set_local in controls:
-        set_local(1)
     try:
-        job._run()
+        with one_blas_thread():  # this thread takes blocks too
+            job._run()
         job.finished.wait()
     except BaseException:  # e.g. KeyboardInterrupt: workers stop early
         job.stop = True
         raise
-    finally:
-        for _, set_local in controls:
-            set_local(0)
     if job.errors:
         raise job.errors[min(job.errors)]
     return job.results[first:]

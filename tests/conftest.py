@@ -29,3 +29,26 @@ def iris():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def blas_thread_entries(monkeypatch):
+    """``record(module)``: count the ``one_blas_thread`` contexts of a module.
+
+    Replaces the module's ``one_blas_thread`` with a recorder and returns
+    the list that gets one entry per context entered.
+    """
+    entered = []
+
+    class Recorder:
+        def __enter__(self):
+            entered.append(True)
+
+        def __exit__(self, *exc):
+            return False
+
+    def record(module):
+        monkeypatch.setattr(module, "one_blas_thread", Recorder)
+        return entered
+
+    return record

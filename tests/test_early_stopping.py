@@ -135,7 +135,7 @@ def test_early_stopping_class_keeps_the_first_best():
     assert es.scores_ == [0.5, 0.7, 0.7, 0.6]
 
 
-def test_validation_product_runs_on_one_blas_thread(noisy, monkeypatch):
+def test_validation_product_runs_on_one_blas_thread(noisy, blas_thread_entries):
     # The validation product sits between threaded epochs: it holds BLAS to
     # the calling thread (one_blas_thread), and scores as before.
     import skloss._holdout as holdout
@@ -143,16 +143,7 @@ def test_validation_product_runs_on_one_blas_thread(noisy, monkeypatch):
     X, y = noisy
     params = dict(early_stopping=True, max_iter=6, tol=None, random_state=0)
     reference = GDLogisticClassifier(**params).fit(X, y)
-    entered = []
-
-    class Recorder:
-        def __enter__(self):
-            entered.append(True)
-
-        def __exit__(self, *exc):
-            return False
-
-    monkeypatch.setattr(holdout, "one_blas_thread", Recorder)
+    entered = blas_thread_entries(holdout)
     again = GDLogisticClassifier(**params).fit(X, y)
     assert len(entered) == 6  # once per epoch's score
     assert again.validation_scores_ == reference.validation_scores_

@@ -239,8 +239,9 @@ def test_strided_objective_is_a_view_with_the_subsample_cost(rng):
     assert LinearObjective(LogLoss(), sp.csr_matrix(X), y).strided(4) is None
 
 
-@pytest.mark.parametrize("weighted", [False, True])
-def test_warm_started_gd_matches_logistic_regression(weighted, rng, monkeypatch):
+@pytest.fixture
+def warm_start_calls(monkeypatch):
+    """gd's warm start enabled from 160 rows; the list of its strided() calls."""
     from skloss.optim import GradientDescent
 
     monkeypatch.setattr(GradientDescent, "_WARM_MIN_ROWS", 10)
@@ -251,6 +252,12 @@ def test_warm_started_gd_matches_logistic_regression(weighted, rng, monkeypatch)
         "strided",
         lambda self, *a, **k: calls.append(a) or original(self, *a, **k),
     )
+    return calls
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_warm_started_gd_matches_logistic_regression(weighted, rng, warm_start_calls):
+    calls = warm_start_calls
     X, y = _unscaled(rng, n=4000, d=5)
     sw = rng.uniform(0.5, 2.0, 4000) if weighted else None
     if weighted:
@@ -263,18 +270,9 @@ def test_warm_started_gd_matches_logistic_regression(weighted, rng, monkeypatch)
     np.testing.assert_allclose(clf.intercept_, ref.intercept_, rtol=1e-5, atol=1e-6)
 
 
-def test_no_warm_start_for_one_step(rng, monkeypatch):
+def test_no_warm_start_for_one_step(rng, warm_start_calls):
     """partial_fit runs one gd step per call: no hidden subsample solve."""
-    from skloss.optim import GradientDescent
-
-    monkeypatch.setattr(GradientDescent, "_WARM_MIN_ROWS", 10)
-    calls = []
-    original = LinearObjective.strided
-    monkeypatch.setattr(
-        LinearObjective,
-        "strided",
-        lambda self, *a, **k: calls.append(a) or original(self, *a, **k),
-    )
+    calls = warm_start_calls
     X, y = _unscaled(rng, n=4000, d=5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

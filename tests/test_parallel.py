@@ -285,21 +285,14 @@ def test_one_blas_thread_limits_this_thread_and_restores(monkeypatch):
 
 
 @pytest.mark.parametrize("batch_size, limited", [(32, True), (10_000, False)])
-def test_small_minibatches_run_blas_on_one_thread(batch_size, limited, monkeypatch):
+def test_small_minibatches_run_blas_on_one_thread(
+    batch_size, limited, monkeypatch, blas_thread_entries
+):
     # Mini-batch steps of small batches hold BLAS to the calling thread (the
     # products are too small to gain from threads); large batches do not.
     import skloss.optim._minibatch as minibatch
 
-    entered = []
-
-    class Recorder:
-        def __enter__(self):
-            entered.append(True)
-
-        def __exit__(self, *exc):
-            return False
-
-    monkeypatch.setattr(minibatch, "one_blas_thread", Recorder)
+    entered = blas_thread_entries(minibatch)
     monkeypatch.setattr(minibatch, "_BLOCK_BYTES", 32 * D * 8)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((N, D))
