@@ -230,6 +230,11 @@ def test_user_losses_instances_and_several_on_given_axes():
         "_HalfSquare()", "Focal(gamma=5.0)", "hinge"]
     m = np.linspace(-1, 3, 9)
     np.testing.assert_allclose(disp.lines_[0].get_ydata(), 0.5 * (1 - m) ** 2)
+    relabelled = LossFunctionDisplay.from_losses(["hinge", focal],
+                                                 labels=["a", "b"])
+    assert [line.get_label() for line in relabelled.lines_] == ["a", "b"]
+    with pytest.raises(ValueError, match="one label per loss"):
+        LossFunctionDisplay.from_losses(["hinge", focal], labels=["a"])
     with pytest.raises(TypeError, match="registered loss name"):
         LossFunctionDisplay.from_losses([3.0])
     with pytest.raises(ValueError, match="low < high"):

@@ -187,6 +187,9 @@ class LossCurveDisplay:
                 )
                 self.validation_lines_[i] = vline
             twin.set_ylabel("validation score (dashed)")
+            # The cost axes (and its legend) in front of the twin.
+            ax.set_zorder(twin.get_zorder() + 1)
+            ax.patch.set_visible(False)
             self.ax_validation_ = twin
         self.colorbar_ = None
         if norm is not None:

@@ -158,8 +158,9 @@ class LossFunctionDisplay:
         return self
 
     @classmethod
-    def from_losses(cls, losses, *, margin_range=(-3.0, 3.0), n_points=301,
-                    n_classes=3, derivative=False, ax=None, **kwargs):
+    def from_losses(cls, losses, *, labels=None, margin_range=(-3.0, 3.0),
+                    n_points=301, n_classes=3, derivative=False, ax=None,
+                    **kwargs):
         """Losses given by name, instance or class.
 
         Parameters
@@ -168,6 +169,9 @@ class LossFunctionDisplay:
             Registered names (hyperparameters at their defaults), instances
             (e.g. ``Focal(gamma=5)``) or user-defined ``Loss`` subclasses;
             all binary or all multiclass.
+        labels : list of str, default=None
+            Legend labels, one per loss; None: the name given, or the
+            instance's repr.
         margin_range : (float, float), default=(-3.0, 3.0)
         n_points : int, default=301
         n_classes : int, default=3
@@ -186,6 +190,12 @@ class LossFunctionDisplay:
         if not specs:
             raise ValueError("Pass at least one loss to draw.")
         resolved = [_as_loss(s) for s in specs]
+        if labels is None:
+            labels = [_label(s, loss) for s, loss in zip(specs, resolved,
+                                                         strict=True)]
+        elif len(labels) != len(resolved):
+            raise ValueError(f"Got {len(labels)} labels for {len(resolved)} "
+                             "losses; give one label per loss.")
         kinds = {bool(loss.multiclass) for loss in resolved}
         if len(kinds) > 1:
             raise ValueError(
@@ -202,7 +212,7 @@ class LossFunctionDisplay:
             margins=margins,
             values=[p[0] for p in pairs],
             derivatives=[p[1] for p in pairs],
-            labels=[_label(s, loss) for s, loss in zip(specs, resolved, strict=True)],
+            labels=labels,
             multiclass=kinds.pop(),
         )
         return disp.plot(ax=ax, derivative=derivative, **kwargs)
