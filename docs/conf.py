@@ -99,5 +99,6 @@ html_theme_options = {
     "header_links_before_dropdown": 10,
     "navigation_with_keys": False,
 }
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["skloss.css"]
 suppress_warnings = ["config.cache"]
