@@ -193,6 +193,23 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     validation_scores_ : list of float or None
         With ``early_stopping``, the validation accuracy after each epoch
         (the weights kept are those of its first maximum); None otherwise.
+    best_loss_ : float or None
+        The lowest entry of ``loss_curve_``; None with ``early_stopping``,
+        where the kept weights are chosen by ``best_validation_score_``
+        (as in MLPClassifier).
+    best_validation_score_ : float or None
+        With ``early_stopping``, the highest entry of
+        ``validation_scores_`` (the score of the weights kept); None
+        otherwise.
+    best_epoch_ : int or None
+        With ``early_stopping``, the (1-based) epoch whose weights were kept
+        (the first epoch reaching ``best_validation_score_``); None
+        otherwise.
+    step_sizes_ : list of float
+        The step size of each epoch, aligned with ``loss_curve_``: the fixed
+        ``learning_rate`` times the schedule's factor, or the step chosen by
+        ``learning_rate="auto"`` (in the solver's standardized coordinates,
+        where a step of 1 is a full step on a unit-curvature quadratic).
     loss_ : Loss
         The loss instance used in training (the multinomial form where one
         was used).
@@ -471,6 +488,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self.validation_scores_ = (
             list(result.validation_scores) if self.early_stopping else None
         )
+        self._store_training_record(result, early_stopping=self.early_stopping)
         self._train_state = self._make_train_state(solver, result, sample_weight,
                                                    y_idx, classes)
         if callbacks.active:
@@ -586,6 +604,10 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self.loss_curve_ = loss_curve + list(result.loss_curve)
         if first:
             self.validation_scores_ = None
+        self._store_training_record(
+            result, early_stopping=False,
+            step_sizes=[] if first else getattr(self, "step_sizes_", []),
+        )
         self._train_state = {
             "solver": result.state,
             "schedule": solver.schedule,
@@ -597,6 +619,22 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         return self
 
     # -- fit helpers --------------------------------------------------------
+    def _store_training_record(self, result, early_stopping, step_sizes=()):
+        """The per-epoch record a user plots: best values and step sizes.
+
+        Called after ``loss_curve_`` and ``validation_scores_`` are set;
+        ``step_sizes`` are those of earlier ``partial_fit`` calls.
+        """
+        self.step_sizes_ = list(step_sizes) + [float(s) for s in result.step_sizes]
+        if early_stopping:
+            self.best_loss_ = None
+            self.best_validation_score_ = max(self.validation_scores_)
+            self.best_epoch_ = int(result.best_epoch)
+        else:
+            self.best_loss_ = min(self.loss_curve_)
+            self.best_validation_score_ = None
+            self.best_epoch_ = None
+
     def _validate_training_data(self, X, y, reset):
         """Checked X (in its own namespace and device) and labels on the host.
 
