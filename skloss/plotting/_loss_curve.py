@@ -11,11 +11,8 @@ from ._base import final_classifier, import_pyplot, params_label
 
 def _kept_epoch(clf):
     """The 1-based epoch whose weights the model holds."""
-    scores = getattr(clf, "validation_scores_", None)
-    if scores:
-        # Early stopping keeps the weights of the first best score.
-        return int(np.argmax(scores)) + 1
-    return len(clf.loss_curve_)
+    best = getattr(clf, "best_epoch_", None)
+    return len(clf.loss_curve_) if best is None else best
 
 
 def _differing_params(classifiers):
