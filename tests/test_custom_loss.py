@@ -263,8 +263,10 @@ def test_the_twenty_line_example_of_the_docs_runs(cancer):
     # The first code block of "Your own loss in twenty lines", run as is.
     text = (TESTS_DIR.parent / "docs" / "losses.rst").read_text()
     section = text.split("Your own loss in twenty lines")[1]
-    block = section.split(".. code-block:: python")[1].split("\n:func:")[0]
-    code = textwrap.dedent(block)
+    lines = section.split(".. code-block:: python")[1].splitlines()[1:]
+    # The block ends at the first non-blank line that is not indented.
+    end = next(i for i, line in enumerate(lines) if line and not line[0].isspace())
+    code = textwrap.dedent("\n".join(lines[:end]))
     assert len([line for line in code.splitlines() if line.strip()]) <= 30
     namespace = {}
     try:
