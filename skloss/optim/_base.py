@@ -95,7 +95,11 @@ class Solver(ABC):
         Maximum number of epochs.
     tol : float or None
         Stop when the cost has not improved by ``tol`` for
-        ``n_iter_no_change`` consecutive epochs (None disables it).
+        ``n_iter_no_change`` consecutive epochs. None disables every
+        stopping test, as in SGDClassifier: the plateau rule, the solver's
+        own test, a stateful schedule's end and early stopping (which still
+        scores every epoch and keeps the best weights); only a callback can
+        end training before ``max_iter``.
     n_iter_no_change : int
         See ``tol``.
     verbose : int
@@ -239,8 +243,10 @@ class Solver(ABC):
                 epoch=0,
             )
         schedule = self.schedule
+        # tol=None: run every epoch; no stopping test of any kind ends it.
+        stopping = self.tol is not None
         plateau = (
-            self.tol is not None
+            stopping
             and self.stop_on_plateau
             and early_stopping is None
             and not getattr(schedule, "handles_plateau", False)
@@ -263,7 +269,7 @@ class Solver(ABC):
             if early_stopping is not None or callback is not None:
                 theta = self._caller_theta(theta)
             if early_stopping is not None and early_stopping.update(epoch, theta):
-                stop = result.converged = True
+                stop = result.converged = stopping
             if self.verbose:
                 score = (
                     f", validation score: {early_stopping.scores_[-1]:.6g}"
@@ -275,12 +281,12 @@ class Solver(ABC):
                     f"time: {time.perf_counter() - start:.3f}s"
                 )
             if schedule is not None and schedule.observe(cost):
-                stop = result.converged = True
+                stop = result.converged = stopping
             if callback is not None and callback(epoch, theta, cost, step):
                 stop = result.stopped_by_callback = True
             if stop:
                 break
-            if self._converged(objective, theta, cost, step):
+            if stopping and self._converged(objective, theta, cost, step):
                 result.converged = True
                 break
             if plateau:
