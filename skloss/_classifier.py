@@ -32,6 +32,7 @@ from ._objective import LinearObjective
 from ._penalties import make_penalty
 from ._persistence import add_state as add_persistence_state
 from ._persistence import pop_state as pop_persistence_state
+from ._persistence import rebuild_estimator
 from ._weights import check_sample_weight, fit_sample_weight, running_sample_weight
 from .losses import Loss, available_losses, get_loss, get_loss_class
 from .optim import (
@@ -377,8 +378,19 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         # model (see skloss._persistence).
         return add_persistence_state(self, super().__getstate__())
 
+    def __reduce_ex__(self, protocol):
+        # Pickle (and copy) rebuild through rebuild_estimator, the one path
+        # on which the state's loss records may import their module.
+        return (rebuild_estimator, (type(self), self.__getstate__()))
+
     def __setstate__(self, state):
-        super().__setstate__(pop_persistence_state(self, state))
+        # Any other loader (skops): the state's records import nothing.
+        self._restore_state(state, may_import=False)
+
+    def _restore_state(self, state, may_import):
+        super().__setstate__(
+            pop_persistence_state(self, state, may_import=may_import)
+        )
 
     def _resolve_base_loss(self, validate=True):
         """A fresh Loss instance for the ``loss`` parameter."""

@@ -8,6 +8,9 @@ A pickled :class:`~skloss.GDLogisticClassifier` carries
 * where each user loss it may need lives (module and qualified name), so
   that a process which never registered the loss (a joblib worker, a fresh
   interpreter) imports and registers it on load or on first use by name.
+  Only pickle's path imports (pickle imports whatever its file names);
+  loaded through ``__setstate__`` alone (skops), the records are looked up
+  among the modules already imported and never import one.
 
 A user loss *instance* pickles through :func:`_restore_loss`: on load its
 class is found by import, by registry name, or (for classes defined in
@@ -201,8 +204,27 @@ def add_state(estimator, state):
     return state
 
 
-def pop_state(estimator, state):
-    """Check the version, make the estimator's loss available, strip keys."""
+def rebuild_estimator(cls, state):
+    """Unpickle an estimator (the target of its ``__reduce_ex__``).
+
+    Pickle's own path: the loss records of the state may import the module
+    they name, as pickle imports every class its file names. Any other
+    loader (skops) goes through ``__setstate__``, which imports nothing.
+    """
+    estimator = cls.__new__(cls)
+    estimator._restore_state(state, may_import=True)
+    return estimator
+
+
+def pop_state(estimator, state, may_import=False):
+    """Check the version, make the estimator's loss available, strip keys.
+
+    ``may_import``: whether the user-loss records of ``state`` may import
+    the modules they name (pickle's path only, see
+    :func:`rebuild_estimator`); otherwise a record's class is looked up
+    among the modules already imported, so that a file's data never makes
+    skloss import a module the user did not approve.
+    """
     from . import __version__
 
     state = dict(state)
@@ -217,11 +239,13 @@ def pop_state(estimator, state):
             stacklevel=2,
         )
     for name, (module, qualname) in state.pop("_skloss_registry", {}).items():
-        _registry.add_hint(name, module, qualname)
+        _registry.add_hint(name, module, qualname, may_import=may_import)
     record = state.pop("_skloss_loss", None)
     if record is not None and not _registry.is_registered(record["name"]):
         try:
-            cls = _registry.import_loss_class(record["module"], record["qualname"])
+            cls = _registry.import_loss_class(
+                record["module"], record["qualname"], may_import=may_import
+            )
         except (ImportError, AttributeError, TypeError) as exc:
             raise _not_found(
                 record["name"],

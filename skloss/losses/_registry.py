@@ -2,6 +2,7 @@
 
 import importlib
 import inspect
+import sys
 import threading
 
 from ._base import Loss
@@ -10,8 +11,11 @@ _LOCK = threading.RLock()
 # name or alias -> canonical name; canonical name -> (class, aliases)
 _NAMES = {}
 _ENTRIES = {}
-# name -> (module, qualname): where a user loss lives, learnt from a pickled
-# estimator; imported (and so registered) on first use of the name.
+# name -> (module, qualname, may_import): where a user loss lives, learnt
+# from a loaded estimator; found (and so registered) on first use of the
+# name. Only a pickle's hints may import their module (pickle imports what
+# its file names anyway); a skops file's hints are looked up among the
+# modules already imported, so a file never makes skloss import a module.
 _HINTS = {}
 
 
@@ -130,8 +134,9 @@ def _resolve(name):
         pass
     hint = _HINTS.get(name) if isinstance(name, str) else None
     if hint is not None:
+        module, qualname, may_import = hint
         try:
-            cls = import_loss_class(*hint)
+            cls = import_loss_class(module, qualname, may_import=may_import)
         except (ImportError, AttributeError, TypeError):
             cls = None
         with _LOCK:
@@ -303,14 +308,27 @@ def is_registered(name):
         return name in _NAMES
 
 
-def import_loss_class(module, qualname):
+def import_loss_class(module, qualname, *, may_import=True):
     """Import ``module`` and return the Loss subclass at ``qualname``.
+
+    With ``may_import=False`` the module must already be imported: the
+    class is looked up in ``sys.modules`` and nothing new is imported (the
+    path of files whose loader, like skops, imports only trusted types).
 
     Raises ImportError, AttributeError or TypeError when it cannot.
     """
     if "<locals>" in qualname:
         raise AttributeError(f"{qualname} is local to a function")
-    obj = importlib.import_module(module)
+    if may_import:
+        obj = importlib.import_module(module)
+    elif module in sys.modules:
+        obj = sys.modules[module]
+    else:
+        raise ImportError(
+            f"module {module!r} is not imported, and skloss imports no module "
+            "named by a file loaded without pickle; import it (or register "
+            "the loss) before loading"
+        )
     for part in qualname.split("."):
         obj = getattr(obj, part)
     if not (inspect.isclass(obj) and issubclass(obj, Loss)):
@@ -318,11 +336,15 @@ def import_loss_class(module, qualname):
     return obj
 
 
-def add_hint(name, module, qualname):
-    """Remember where the user loss ``name`` lives, unless it is registered."""
+def add_hint(name, module, qualname, *, may_import=True):
+    """Remember where the user loss ``name`` lives, unless it is registered.
+
+    ``may_import`` says whether the first use of the name may import
+    ``module`` (see :func:`import_loss_class`).
+    """
     with _LOCK:
         if name not in _NAMES:
-            _HINTS.setdefault(name, (module, qualname))
+            _HINTS.setdefault(name, (module, qualname, bool(may_import)))
 
 
 def user_loss_locations():
