@@ -30,11 +30,13 @@ def test_examples_exist():
     assert EXAMPLES, "examples/ must hold at least one script"
 
 
-def test_demo_prints_cv_score_and_grid_table():
-    proc = _run(["-m", "skloss"])
+def test_demo_prints_cv_score_and_grid_table(tmp_path):
+    figure = tmp_path / "lr.png"
+    proc = _run(["-m", "skloss", "--figure", str(figure)])
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "cross-validated accuracy" in out
     assert "learning rate" in out and "mean score" in out and "epochs" in out
     rows = [line for line in out.splitlines() if line.strip().startswith("auto")]
     assert rows, out
+    assert figure.stat().st_size > 0 and str(figure) in out
