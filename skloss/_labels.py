@@ -101,6 +101,34 @@ def targets(y_idx, n_classes, mode, dtype, like=None):
     return onehot
 
 
+def _checked_classes(classes):
+    """``np.unique(classes)``, or a ValueError naming a label no stream has.
+
+    A missing value (NaN or None) cannot be a class, and labels that do not
+    compare with each other (numbers mixed with strings) cannot be sorted
+    into ``classes_``.
+    """
+    classes = np.asarray(to_host(classes))
+    if classes.ndim != 1:
+        raise ValueError(
+            f"`classes` must be a 1-D array of labels, got shape {classes.shape}."
+        )
+    values = classes.tolist()
+    missing = [v for v in values if v is None or (isinstance(v, float) and v != v)]
+    if missing:
+        raise ValueError(
+            f"`classes` contains a missing value ({missing[0]!r}): {values}. "
+            "Pass the labels the stream can contain, without NaN or None."
+        )
+    try:
+        return np.unique(classes)
+    except TypeError as exc:
+        raise ValueError(
+            f"The labels in `classes` cannot be sorted ({exc}): {values}. "
+            "Use labels of one type (all numbers or all strings)."
+        ) from exc
+
+
 def stream_classes(classes, fitted_classes):
     """The classes of a partial_fit stream.
 
@@ -121,7 +149,7 @@ def stream_classes(classes, fitted_classes):
     >>> stream_classes([2, 0, 1], None)
     array([0, 1, 2])
     """
-    classes = None if classes is None else np.unique(np.asarray(to_host(classes)))
+    classes = None if classes is None else _checked_classes(classes)
     if fitted_classes is None:
         if classes is None:
             raise ValueError(

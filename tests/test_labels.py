@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn.utils.multiclass import check_classification_targets
 
+from skloss import GDLogisticClassifier
 from skloss._labels import encode_labels
 
 
@@ -55,3 +56,21 @@ def test_encode_labels_rejects_bytes_labels():
 def test_encode_labels_names_mixed_label_types():
     with pytest.raises(ValueError, match=r"mix of label types \(int, str\)"):
         encode_labels(np.array(["x", 1, "y"], dtype=object))
+
+
+@pytest.mark.parametrize(
+    "classes, match",
+    [
+        ([0, 1, np.nan], "missing value"),
+        ([0, 1, None], "missing value"),
+        (np.array([0.0, 1.0, np.nan]), "missing value"),
+        (np.array([1, "a"], dtype=object), "cannot be sorted"),
+        ([[0, 1]], "1-D"),
+    ],
+)
+def test_partial_fit_classes_must_be_labels(classes, match):
+    X, y = np.array([[0.0], [1.0], [2.0]]), np.array([0, 1, 0])
+    clf = GDLogisticClassifier()
+    with pytest.raises(ValueError, match=match):
+        clf.partial_fit(X, y, classes=classes)
+    assert not hasattr(clf, "classes_")
