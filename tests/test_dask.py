@@ -106,3 +106,22 @@ def test_incremental_search_over_learning_rates(client):
     search.fit(dX, dy, classes=[0, 1])
     assert search.best_params_["learning_rate"] in (0.01, 0.1, 1.0)
     assert len(search.cv_results_["params"]) == 3
+
+
+def test_grid_search_on_dask_joblib_backend_with_processes():
+    joblib = pytest.importorskip("joblib")
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = _data(3)
+    grid = {"alpha": [1e-4, 1e-2], "multi_class": ["ovr", "multinomial"]}
+    reference = GridSearchCV(GDLogisticClassifier(max_iter=30), grid, cv=3)
+    reference.fit(X, y)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster, distributed.Client(cluster):
+        with joblib.parallel_backend("dask"):
+            search = GridSearchCV(GDLogisticClassifier(max_iter=30), grid, cv=3,
+                                  n_jobs=-1).fit(X, y)
+    assert search.best_params_ == reference.best_params_
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"],
+                               reference.cv_results_["mean_test_score"])
