@@ -125,3 +125,21 @@ def test_grid_search_on_dask_joblib_backend_with_processes():
     assert search.best_params_ == reference.best_params_
     np.testing.assert_allclose(search.cv_results_["mean_test_score"],
                                reference.cv_results_["mean_test_score"])
+
+
+@pytest.mark.parametrize(
+    "method", ["decision_function", "predict", "predict_proba"]
+)
+def test_prediction_never_computes_X(client, monkeypatch, method):
+    X, y = _data(3)
+    clf = GDLogisticClassifier(max_iter=30).fit(X, y)
+    dX = da.from_array(X, chunks=(50, 4))
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("X was computed on the client")
+
+    with monkeypatch.context() as m:
+        for name in ("compute", "__array__", "persist"):
+            m.setattr(da.Array, name, forbidden)
+        out = getattr(clf, method)(dX)
+    np.testing.assert_allclose(out.compute(), getattr(clf, method)(X))
