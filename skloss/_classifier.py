@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _dask
 from ._array_api import (
     bincount,
     check_same_namespace,
@@ -822,6 +823,8 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             For two classes, the score of ``classes_[1]``.
         """
+        if _dask.is_dask_array(X):  # Dask hook: lazy, block by block
+            return _dask.map_rows(self, "decision_function", X)
         check_is_fitted(self)
         check_same_namespace(X, self, "decision_function")
         xp, device = namespace_and_device(X)
@@ -850,6 +853,8 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         -------
         labels : ndarray of shape (n_samples,)
         """
+        if _dask.is_dask_array(X):  # Dask hook: lazy, block by block
+            return _dask.map_rows(self, "predict", X)
         check_same_namespace(X, self, "predict")
         scores = self.decision_function(X)
         xp, _ = namespace_and_device(scores)
@@ -875,6 +880,8 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
+        if _dask.is_dask_array(X):  # Dask hook: lazy, block by block
+            return _dask.map_rows(self, "predict_proba", X)
         check_same_namespace(X, self, "predict_proba")
         scores = self.decision_function(X)
         xp, _ = namespace_and_device(scores)
