@@ -774,7 +774,12 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                     "Set warm_start=False to train a new model."
                 )
             previous = to_device(self._theta, xp, device)
-            return xp.asarray(previous, dtype=theta.dtype, copy=True)
+            theta = xp.asarray(previous, dtype=theta.dtype, copy=True)
+            if not self.fit_intercept:
+                # No intercept is fitted, so the model has none (as in
+                # LogisticRegression), not the previous fit's frozen one.
+                theta[-1, :] = 0.0
+            return theta
         if self.init == "random":
             # Drawn on the host, so every namespace starts from the same point.
             init = rng.normal(scale=0.01, size=tuple(theta[:-1, :].shape))

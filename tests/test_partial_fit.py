@@ -170,3 +170,16 @@ def test_early_stopping_is_ignored_by_partial_fit(cancer):
     ref = GDLogisticClassifier(learning_rate=0.5).partial_fit(X, y, classes=[0, 1])
     np.testing.assert_array_equal(clf.coef_, ref.coef_)
     assert clf.validation_scores_ is None
+
+
+def test_warm_start_without_intercept_has_none(cancer):
+    # As in LogisticRegression: switching fit_intercept off and warm
+    # starting gives a model without intercept, equal to a cold fit's.
+    X, y = cancer
+    params = dict(alpha=1e-2, tol=1e-12, max_iter=5000)
+    clf = GDLogisticClassifier(warm_start=True, **params).fit(X, y)
+    assert clf.intercept_[0] != 0.0
+    clf.set_params(fit_intercept=False).fit(X, y)
+    assert clf.intercept_[0] == 0.0
+    cold = GDLogisticClassifier(fit_intercept=False, **params).fit(X, y)
+    np.testing.assert_allclose(clf.coef_, cold.coef_, rtol=1e-5, atol=1e-7)
