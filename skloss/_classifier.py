@@ -847,6 +847,10 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
 
+        Computed from the decision values (``log_expit`` of a sigmoid
+        link, ``log_softmax`` of a softmax one) where the loss provides
+        ``predict_log_proba``, so it is finite wherever they are.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -857,6 +861,16 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         log_proba : ndarray of shape (n_samples, n_classes)
         """
         check_same_namespace(X, self, "predict_log_proba")
+        check_is_fitted(self)
+        log_link = getattr(self.loss_, "predict_log_proba", None)
+        if log_link is not None:
+            scores = self.decision_function(X)
+            xp, _ = namespace_and_device(scores)
+            if self._mode == "multinomial" and scores.ndim == 1:
+                scores = xp.stack([xp.zeros_like(scores), scores], axis=1)
+            if self._mode == "multinomial" or scores.ndim == 1:
+                log_p = log_link(scores)
+                return np.asarray(log_p) if is_numpy(xp) else log_p
         proba = self.predict_proba(X)
         xp, _ = namespace_and_device(proba)
         with np.errstate(divide="ignore"):
