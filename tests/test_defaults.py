@@ -85,3 +85,15 @@ def test_perceptron_growth_from_zero_cost_is_not_divergence(solver):
                                solver=solver).fit(X, y)
     assert clf.loss_curve_[0] > 0
     assert clf.score(X, y) > 0.95 > np.mean(y == np.bincount(y).argmax())
+
+
+def test_a_fit_ending_at_the_zero_model_says_why_and_how_to_fix_it():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with pytest.warns(UserWarning, match="all-zero model.*learning_rate=1.0") as rec:
+        clf = GDLogisticClassifier(loss="perceptron").fit(X, y)
+    assert not np.any(clf.coef_) and not np.any(clf.intercept_)
+    assert rec[0].filename == __file__
