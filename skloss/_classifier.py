@@ -522,6 +522,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             )
         if self.penalty is None or not self.alpha > 0:
             warn_if_separated(objective, result.theta, mode, self.coef_)
+        _warn_if_zero_model(self)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -909,6 +910,10 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
 
+        Computed from the decision values (``log_expit`` of a sigmoid
+        link, ``log_softmax`` of a softmax one) where the loss provides
+        ``predict_log_proba``, so it is finite wherever they are.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -919,6 +924,16 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         log_proba : ndarray of shape (n_samples, n_classes)
         """
         check_same_namespace(X, self, "predict_log_proba")
+        check_is_fitted(self)
+        log_link = getattr(self.loss_, "predict_log_proba", None)
+        if log_link is not None:
+            scores = self.decision_function(X)
+            xp, _ = namespace_and_device(scores)
+            if self._mode == "multinomial" and scores.ndim == 1:
+                scores = xp.stack([xp.zeros_like(scores), scores], axis=1)
+            if self._mode == "multinomial" or scores.ndim == 1:
+                log_p = log_link(scores)
+                return np.asarray(log_p) if is_numpy(xp) else log_p
         proba = self.predict_proba(X)
         xp, _ = namespace_and_device(proba)
         with np.errstate(divide="ignore"):
@@ -930,3 +945,25 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         tags.array_api_support = True
         tags.classifier_tags.multi_class = True
         return tags
+
+
+def _warn_if_zero_model(estimator):
+    """Warn when a fit ends at the all-zero model, saying why and what helps.
+
+    The cost of a loss such as the perceptron's is at its trivial minimum,
+    0, at W = 0, so a step size chosen from the cost ("auto") finds nothing
+    to improve; the resulting model predicts one class for every sample.
+    """
+    if np.any(to_host(estimator.coef_) != 0) or np.any(
+        to_host(estimator.intercept_) != 0
+    ):
+        return
+    warnings.warn(
+        f"{type(estimator).__name__} ended at the all-zero model (every "
+        f"sample gets one class): with loss={estimator.loss!r}, W = 0 is "
+        "already a minimum of the cost, so training had nothing to improve. "
+        "Use a fixed step (e.g. learning_rate=1.0), init='random', or a "
+        "loss without a trivial minimum at zero (e.g. 'hinge').",
+        UserWarning,
+        stacklevel=5,  # the user's fit line, past the two fit wrappers
+    )

@@ -18,6 +18,15 @@ from ._base import Loss
 from ._registry import register_loss
 
 
+def _log_sigmoid_pair(raw, xp):
+    """``(log(1 - sigmoid(raw)), log(sigmoid(raw)))`` as columns, finite
+    wherever ``raw`` is (``log_expit`` of ``-raw`` and ``raw``)."""
+    zero = xp.zeros_like(raw)
+    return xp.stack(
+        [-xp.logaddexp(zero, raw), -xp.logaddexp(zero, -raw)], axis=1
+    )
+
+
 def _sigmoid_parts(raw, xp):
     """exp(-|raw|), sigmoid(raw) and sigmoid(-raw), without overflow."""
     e = xp.exp(-xp.abs(raw))
@@ -150,6 +159,10 @@ class LogLoss(Loss):
     def predict_proba(self, raw):
         xp, _ = get_namespace(raw)
         return _sigmoid_parts(raw, xp)[1]
+
+    def predict_log_proba(self, raw):
+        xp, _ = get_namespace(raw)
+        return _log_sigmoid_pair(raw, xp)
 
 
 @register_loss("hinge")
@@ -447,6 +460,10 @@ class Focal(Loss):
         xp, _ = get_namespace(raw)
         return _sigmoid_parts(raw, xp)[1]
 
+    def predict_log_proba(self, raw):
+        xp, _ = get_namespace(raw)
+        return _log_sigmoid_pair(raw, xp)
+
 
 # Beyond a margin of -_EXP_CAP the exponential loss continues along its
 # tangent: e^30 ~ 1e13, so the loss stays finite in float32 for |raw| <= 1e4.
@@ -501,6 +518,10 @@ class Exponential(Loss):
         xp, _ = get_namespace(raw)
         return _sigmoid_parts(2.0 * raw, xp)[1]
 
+    def predict_log_proba(self, raw):
+        xp, _ = get_namespace(raw)
+        return _log_sigmoid_pair(2.0 * raw, xp)
+
 
 @register_loss("brier", aliases=("brier_score",))
 class Brier(Loss):
@@ -544,3 +565,7 @@ class Brier(Loss):
     def predict_proba(self, raw):
         xp, _ = get_namespace(raw)
         return _sigmoid_parts(raw, xp)[1]
+
+    def predict_log_proba(self, raw):
+        xp, _ = get_namespace(raw)
+        return _log_sigmoid_pair(raw, xp)

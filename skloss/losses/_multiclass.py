@@ -116,6 +116,10 @@ class SoftmaxCrossEntropy(Loss):
         xp, _ = get_namespace(raw)
         return xp.exp(_log_softmax(raw, xp))
 
+    def predict_log_proba(self, raw):
+        xp, _ = get_namespace(raw)
+        return _log_softmax(raw, xp)
+
 
 @register_loss("multiclass_focal", aliases=("softmax_focal",))
 class MulticlassFocal(Loss):
@@ -199,6 +203,10 @@ class MulticlassFocal(Loss):
     def predict_proba(self, raw):
         xp, _ = get_namespace(raw)
         return xp.exp(_log_softmax(raw, xp))
+
+    def predict_log_proba(self, raw):
+        xp, _ = get_namespace(raw)
+        return _log_softmax(raw, xp)
 
 
 @register_loss("multiclass_hinge", aliases=("crammer_singer",))

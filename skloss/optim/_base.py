@@ -295,9 +295,11 @@ class Solver(ABC):
                 else:
                     no_improve = 0
                 if no_improve >= self.n_iter_no_change:
-                    if cost > cost0 and self.plateau_is_divergence:
+                    if cost > cost0 > 0 and self.plateau_is_divergence:
                         # A plateau above the starting cost is oscillation:
-                        # the step is too large for this data.
+                        # the step is too large for this data. Growth from
+                        # a zero starting cost (the perceptron at W = 0,
+                        # its trivial minimum) is learning, not divergence.
                         self._raise_divergence(
                             objective, state["epoch"], cost, cost0, step
                         )
