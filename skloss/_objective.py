@@ -41,20 +41,13 @@ import scipy.sparse as sp
 from sklearn.utils._array_api import get_namespace
 
 from ._array_api import take_rows, to_device, to_host
-from ._parallel import epoch_threads, run_blocks
+from ._parallel import _BLOCK_BYTES, epoch_threads, run_blocks
 from ._penalties import Penalty
 
 # Columns whose largest magnitude lies in this range are used as they are;
 # others get an implicit power-of-two rescaling (see LinearObjective).
 _ORDINARY_MAGNITUDE = (2.0**-20, 2.0**20)
 
-# Bytes of X per block of a cache-blocked epoch (see _block_rows): large
-# enough that the Python overhead per block is small, small enough that a
-# block and its (rows, K) loss arrays stay in cache between the two products
-# while another thread works on another block (2 MB measured best on 100,000
-# x 50 x 20 softmax: 1.05x the two products' CPU time, vs 1.14x at 0.5 MB
-# and 1.37x at 16 MB).
-_BLOCK_BYTES = 2 * 2**20
 
 
 def _column_max_abs(X, xp):

@@ -27,6 +27,14 @@ import os
 import threading
 from queue import SimpleQueue
 
+# Bytes of X per block of a cache-blocked epoch (see _block_rows): large
+# enough that the Python overhead per block is small, small enough that a
+# block and its (rows, K) loss arrays stay in cache between the two products
+# while another thread works on another block (2 MB measured best on 100,000
+# x 50 x 20 softmax: 1.05x the two products' CPU time, vs 1.14x at 0.5 MB
+# and 1.37x at 16 MB).
+_BLOCK_BYTES = 2 * 2**20
+
 _LOCAL_SYMBOL = "openblas_set_num_threads_local"
 
 # Per process: worker threads and their queue, and the BLAS thread controls.

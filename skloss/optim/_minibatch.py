@@ -21,8 +21,7 @@ from contextlib import nullcontext
 import numpy as np
 
 from .._array_api import namespace_and_device, take_rows, to_device
-from .._objective import _BLOCK_BYTES
-from .._parallel import one_blas_thread
+from .._parallel import _BLOCK_BYTES, one_blas_thread
 from ._base import Solver
 
 
