@@ -13,7 +13,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _dask
 from ._array_api import (
     bincount,
     check_same_namespace,
@@ -26,6 +25,7 @@ from ._array_api import (
     to_host,
 )
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
+from ._dask import is_dask_array, map_rows
 from ._fit_utils import keeps_state_on_error, warn_if_separated
 from ._holdout import accuracy_scorer, validation_split
 from ._labels import encode_labels, stream_classes, targets
@@ -829,8 +829,8 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             For two classes, the score of ``classes_[1]``.
         """
-        if _dask.is_dask_array(X):  # Dask hook: lazy, block by block
-            return _dask.map_rows(self, "decision_function", X)
+        if is_dask_array(X):  # Dask hook: lazy, block by block
+            return map_rows(self, "decision_function", X)
         check_is_fitted(self)
         check_same_namespace(X, self, "decision_function")
         xp, device = namespace_and_device(X)
@@ -859,8 +859,8 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         -------
         labels : ndarray of shape (n_samples,)
         """
-        if _dask.is_dask_array(X):  # Dask hook: lazy, block by block
-            return _dask.map_rows(self, "predict", X)
+        if is_dask_array(X):  # Dask hook: lazy, block by block
+            return map_rows(self, "predict", X)
         check_same_namespace(X, self, "predict")
         scores = self.decision_function(X)
         xp, _ = namespace_and_device(scores)
@@ -886,8 +886,8 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        if _dask.is_dask_array(X):  # Dask hook: lazy, block by block
-            return _dask.map_rows(self, "predict_proba", X)
+        if is_dask_array(X):  # Dask hook: lazy, block by block
+            return map_rows(self, "predict_proba", X)
         check_same_namespace(X, self, "predict_proba")
         scores = self.decision_function(X)
         xp, _ = namespace_and_device(scores)

@@ -26,6 +26,7 @@ LAYERS = {
     "skloss._scaling": 3,
     "skloss._kernels": 3,
     "skloss._objective": 3,
+    "skloss._dask": 3,
     "skloss.optim": 4,
     "skloss._labels": 5,
     "skloss._weights": 5,
