@@ -563,9 +563,12 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self : GDLogisticClassifier
             The updated estimator.
         """
-        # _fit_context validates the parameters on the first call only (like
-        # SGDClassifier's partial_fit).
         first = not hasattr(self, "classes_")
+        if not first:
+            # _fit_context validates on the first call only (as for
+            # SGDClassifier); every call that trains validates here, so
+            # set_params after a fit cannot slip in what fit rejects.
+            self._validate_params()
         all_classes = stream_classes(classes, None if first else self.classes_)
         X, y, labels, _ = self._validate_training_data(X, y, reset=first)
         xp, device = namespace_and_device(X)

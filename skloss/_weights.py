@@ -167,11 +167,16 @@ def fit_sample_weight(class_weight, sample_weight, X, y, classes, y_idx):
         cw = compute_class_weight(
             class_weight, classes=classes, y=y, sample_weight=sample_weight
         )
-    if cw is not None and (np.any(cw < 0) or not np.all(np.isfinite(cw))):
-        raise ValueError(f"class_weight must be finite and non-negative, got {cw}.")
+    _check_class_weights(cw)
     sample_weight = _combine(sample_weight, cw, y_idx, X)
     _require_positive_total(sample_weight, "")
     return sample_weight
+
+
+def _check_class_weights(cw):
+    """The per-class weights (None: none) must be finite and non-negative."""
+    if cw is not None and (np.any(cw < 0) or not np.all(np.isfinite(cw))):
+        raise ValueError(f"class_weight must be finite and non-negative, got {cw}.")
 
 
 def running_sample_weight(class_weight, sample_weight, y_idx, classes, X, counts):
@@ -223,6 +228,7 @@ def running_sample_weight(class_weight, sample_weight, y_idx, classes, X, counts
         cw = np.ones(n_classes)
         for label, weight in class_weight.items():
             cw[np.flatnonzero(classes == label)[0]] = weight
+    _check_class_weights(cw)
     sample_weight = _combine(sample_weight, cw, y_idx, X)
     _require_positive_total(sample_weight, "of this batch ")
     return sample_weight, counts

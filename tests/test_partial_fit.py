@@ -183,3 +183,25 @@ def test_warm_start_without_intercept_has_none(cancer):
     assert clf.intercept_[0] == 0.0
     cold = GDLogisticClassifier(fit_intercept=False, **params).fit(X, y)
     np.testing.assert_allclose(clf.coef_, cold.coef_, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"class_weight": {0: -0.1, 1: 1}}, "class_weight must be finite"),
+        ({"class_weight": {0: np.inf, 1: 1}}, "class_weight must be finite"),
+        ({"alpha": -1}, "'alpha' parameter"),
+        ({"learning_rate": 0}, "'learning_rate' parameter"),
+        ({"momentum": 1.5}, "'momentum' parameter"),
+    ],
+)
+def test_every_partial_fit_call_validates_like_fit(cancer, params, match):
+    X, y = cancer
+    clf = GDLogisticClassifier(learning_rate=0.1).partial_fit(X, y, classes=[0, 1])
+    coef, n_iter = clf.coef_.copy(), clf.n_iter_
+    with pytest.raises(ValueError, match=match):
+        GDLogisticClassifier(**{"learning_rate": 0.1, **params}).fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        clf.set_params(**params).partial_fit(X, y)
+    np.testing.assert_array_equal(clf.coef_, coef)
+    assert clf.n_iter_ == n_iter
