@@ -351,12 +351,14 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         """
         nested = {k: v for k, v in params.items() if k.startswith("loss__")}
         rest = {k: v for k, v in params.items() if not k.startswith("loss__")}
-        super().set_params(**rest)
+        # All or nothing: everything is checked before anything changes.
+        loss = None
         if nested:
             sub = {k[len("loss__"):]: v for k, v in nested.items()}
-            if isinstance(self.loss, str):
-                self.loss = get_loss(self.loss)
-            valid = self.loss.get_params()
+            loss = rest.get("loss", self.loss)
+            if isinstance(loss, str):
+                loss = get_loss(loss)
+            valid = loss.get_params()
             unknown = sorted(set(sub) - set(valid))
             if unknown and "loss" in rest:
                 known_elsewhere = set()
@@ -367,11 +369,20 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 unknown = sorted(set(sub) - set(valid))
             if unknown:
                 raise ValueError(
-                    f"The loss {type(self.loss).__name__} has no "
+                    f"The loss {type(loss).__name__} has no "
                     f"hyperparameter(s) {unknown}; its hyperparameters are "
                     f"{sorted(valid)}."
                 )
-            self.loss.set_params(**sub)
+            copy.deepcopy(loss).set_params(**sub)  # raises before any change
+        before = self.get_params(deep=False)
+        try:
+            super().set_params(**rest)
+        except BaseException:
+            super().set_params(**before)
+            raise
+        if loss is not None:
+            self.loss = loss
+            loss.set_params(**sub)
         return self
 
     def __getstate__(self):

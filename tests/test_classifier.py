@@ -303,3 +303,29 @@ def test_string_labels(cancer):
     clf = GDLogisticClassifier().fit(X, labels)
     np.testing.assert_array_equal(clf.classes_, ["benign", "malignant"])
     assert set(clf.predict(X)) <= {"benign", "malignant"}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"alpha": 0.5, "loss__bogus": 1},
+        {"alpha": 0.5, "loss": "focal", "loss__bogus": 1},
+        {"alpha": 0.5, "loss": "no_such_loss", "loss__gamma": 1},
+        {"alpha": 0.5, "no_such_parameter": 1},
+    ],
+)
+def test_set_params_is_all_or_nothing(params):
+    clf = GDLogisticClassifier(loss="log_loss", alpha=1e-3)
+    before = clf.get_params(deep=False)
+    with pytest.raises(ValueError):
+        clf.set_params(**params)
+    assert clf.get_params(deep=False) == before
+    assert clf.loss == "log_loss"
+
+
+def test_set_params_nested_still_updates_the_loss_in_place():
+    loss = get_loss("focal")
+    clf = GDLogisticClassifier(loss=loss).set_params(loss__gamma=3.0)
+    assert clf.loss is loss and loss.gamma == 3.0
+    clf = GDLogisticClassifier().set_params(loss="focal", loss__gamma=1.5)
+    assert clf.loss.gamma == 1.5
