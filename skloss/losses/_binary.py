@@ -27,6 +27,19 @@ def _log_sigmoid_pair(raw, xp):
     )
 
 
+class _SigmoidLink:
+    """``predict_proba`` and ``predict_log_proba`` through the sigmoid link,
+    shared by the losses whose probability is ``sigmoid(raw)``."""
+
+    def predict_proba(self, raw):
+        xp, _ = get_namespace(raw)
+        return _sigmoid_parts(raw, xp)[1]
+
+    def predict_log_proba(self, raw):
+        xp, _ = get_namespace(raw)
+        return _log_sigmoid_pair(raw, xp)
+
+
 def _sigmoid_parts(raw, xp):
     """exp(-|raw|), sigmoid(raw) and sigmoid(-raw), without overflow."""
     e = xp.exp(-xp.abs(raw))
@@ -48,7 +61,7 @@ def _sign(y):
 
 
 @register_loss("log_loss", aliases=("binary_cross_entropy", "bce", "logistic"))
-class LogLoss(Loss):
+class LogLoss(_SigmoidLink, Loss):
     r"""Binary cross-entropy (log loss) on the logit.
 
     With :math:`p = \sigma(r) = 1 / (1 + e^{-r})` the predicted probability of
@@ -155,14 +168,6 @@ class LogLoss(Loss):
         softplus_neg = log1pe + xp.clip(-raw, 0, None)  # -log(p)
         loss = w * t * softplus_neg + (1.0 - t) * softplus_pos
         return loss, (1.0 - t) * proba - w * t * proba_neg
-
-    def predict_proba(self, raw):
-        xp, _ = get_namespace(raw)
-        return _sigmoid_parts(raw, xp)[1]
-
-    def predict_log_proba(self, raw):
-        xp, _ = get_namespace(raw)
-        return _log_sigmoid_pair(raw, xp)
 
 
 @register_loss("hinge")
@@ -362,7 +367,7 @@ def _focal_curvature(gamma):
 
 
 @register_loss("focal", aliases=("focal_loss", "sigmoid_focal"))
-class Focal(Loss):
+class Focal(_SigmoidLink, Loss):
     r"""Sigmoid focal loss (Lin et al. 2017; torchvision's sigmoid_focal_loss).
 
     With :math:`p = \sigma(r)`, :math:`p_t = p y + (1 - p)(1 - y)`, the
@@ -456,14 +461,6 @@ class Focal(Loss):
             grad = weight * grad
         return loss, grad
 
-    def predict_proba(self, raw):
-        xp, _ = get_namespace(raw)
-        return _sigmoid_parts(raw, xp)[1]
-
-    def predict_log_proba(self, raw):
-        xp, _ = get_namespace(raw)
-        return _log_sigmoid_pair(raw, xp)
-
 
 # Beyond a margin of -_EXP_CAP the exponential loss continues along its
 # tangent: e^30 ~ 1e13, so the loss stays finite in float32 for |raw| <= 1e4.
@@ -524,7 +521,7 @@ class Exponential(Loss):
 
 
 @register_loss("brier", aliases=("brier_score",))
-class Brier(Loss):
+class Brier(_SigmoidLink, Loss):
     r"""Brier score: the squared error of the predicted probability.
 
     With :math:`p = \sigma(r)`,
@@ -561,11 +558,3 @@ class Brier(Loss):
         inv = 1.0 / (1.0 + e)
         diff = proba - y
         return diff * diff, 2.0 * diff * (e * inv * inv)
-
-    def predict_proba(self, raw):
-        xp, _ = get_namespace(raw)
-        return _sigmoid_parts(raw, xp)[1]
-
-    def predict_log_proba(self, raw):
-        xp, _ = get_namespace(raw)
-        return _log_sigmoid_pair(raw, xp)
