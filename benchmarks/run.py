@@ -444,7 +444,7 @@ def p5_multiclass(args, rng):
     report("P5", f"softmax epoch {n}x{d}x{K} vs X@W + X.T@G", ours, ref, 1.2)
     R = X @ W
     ones = np.ones(K)
-    rows = obj._block_rows() or n
+    rows = getattr(obj.route, "block_rows", n)
     n_blocks = -(-n // rows)
     threads = epoch_threads(n_blocks)
 

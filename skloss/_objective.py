@@ -26,11 +26,10 @@ included, has a curvature of order one. Powers of two are exact in floating
 point, nothing overflows, and the optimum is unchanged. Data of ordinary
 magnitude take exactly the plain path (no factors at all).
 
-An epoch over dense NumPy data larger than one block (about 2 MB of ``X``)
-runs block by block, each block's two products and loss in the processor's
-cache, the blocks shared between as many threads as BLAS may use
-(:mod:`skloss._parallel`); the partial sums are added in block order, so the
-result does not depend on the threads.
+The statistics behind these coordinates come from :mod:`skloss._scaling`;
+how an epoch runs over the data (one pass, cache blocks on threads, any
+array library) is the route :mod:`skloss._kernels` picks once per dataset.
+This module is the readable contract: what is computed, never how fast.
 """
 
 import copy
@@ -41,29 +40,10 @@ import scipy.sparse as sp
 from sklearn.utils._array_api import get_namespace
 
 from ._array_api import take_rows, to_device, to_host
-from ._parallel import _BLOCK_BYTES, epoch_threads, run_blocks
+from ._kernels import BatchRows, Rows, decision_values, route, rows_loss_gradient
 from ._penalties import Penalty
-
-# Columns whose largest magnitude lies in this range are used as they are;
-# others get an implicit power-of-two rescaling (see LinearObjective).
-_ORDINARY_MAGNITUDE = (2.0**-20, 2.0**20)
-
-
-
-def _column_max_abs(X, xp):
-    """Largest absolute value of each column of X, and which are constant.
-
-    Both on the host as NumPy arrays, computed without a copy of X.
-    """
-    if sp.issparse(X):
-        hi = X.max(axis=0).toarray().ravel()
-        lo = X.min(axis=0).toarray().ravel()
-    else:
-        hi = to_host(xp.max(X, axis=0))
-        lo = to_host(xp.min(X, axis=0))
-    hi = np.asarray(hi, dtype=np.float64)
-    lo = np.asarray(lo, dtype=np.float64)
-    return np.maximum(np.abs(hi), np.abs(lo)), hi == lo
+from ._scaling import DataStatistics, preconditioner_factors
+from .losses._guard import GuardedLoss
 
 
 class LinearObjective:
@@ -83,6 +63,17 @@ class LinearObjective:
         The penalty on the coefficients (None: no penalty).
     fit_intercept : bool, default=True
         Whether the intercept row of ``theta`` is trained.
+
+    Attributes
+    ----------
+    route : GenericRoute
+        How an epoch runs over this data (:func:`skloss._kernels.route`).
+    mean : array of shape (n_features,) or None
+        The weighted feature mean (the implicit centring), None without an
+        intercept.
+    inv_scale : array of shape (n_features,) or None
+        Per-feature factors f of the solver's coordinates (W / f), None
+        when there are none.
 
     Examples
     --------
@@ -105,141 +96,73 @@ class LinearObjective:
         penalty=None,
         fit_intercept=True,
     ):
-        self.loss = loss
-        self.X = X
-        self.y = y
         self.penalty = Penalty() if penalty is None else penalty
         self.fit_intercept = fit_intercept
         self.sparse = sp.issparse(X)
         self.xp, _ = get_namespace(y)
-        xp = self.xp
-        n_samples = X.shape[0]
         self.n_features = X.shape[1]
         self.n_outputs = 1 if y.ndim == 1 else y.shape[1]
         self.dtype = X.dtype
-        if sample_weight is None:
-            self.sw = None
-            self._scale = 1.0 / n_samples
-        else:
-            total = float(xp.sum(sample_weight))
-            self.sw = sample_weight / total
-            self._scale = None
+        sw, scale = None, 1.0 / X.shape[0]
+        if sample_weight is not None:
+            sw, scale = sample_weight / float(self.xp.sum(sample_weight)), None
+        # The guard is shared (not copied) by the batch, strided and
+        # preconditioned views of this cost, so the loss's output is checked
+        # once per fit, not per batch.
+        self.loss = loss
+        self._set_rows(X, y, sw, scale)
         self._L = None
         self.mean = None
-        # Per-feature factors f (solver coefficients are W / f), the squared
-        # largest factor (the L2 curvature in solver coordinates) and the
-        # mean squared row norm of the rescaled features: only set for
-        # features of extreme magnitude.
         self.inv_scale = None
+        # The squared largest factor (the L2 curvature in solver
+        # coordinates) and the mean squared row norm of the solver's
+        # features, where the statistics give them without another pass.
         self._l2_factor = 1.0
         self._sq_norm = None
-        # Shared (not copied) by the batch, strided and preconditioned views
-        # of this cost, so the loss is checked once per fit, not per batch.
-        self._loss_check = {"done": False}
-        if self._ordinary_magnitude(X):
+        if self._stats.is_ordinary():
             if fit_intercept:
-                self.mean = self._weighted_mean(X)
+                self.mean = self._stats.weighted_mean()
         else:
-            self._rescale(X, *_column_max_abs(X, xp))
-
-    def _ordinary_magnitude(self, X):
-        """Whether every column's largest magnitude is ordinary (or zero).
-
-        Dense NumPy data is checked with the column mean squares (shared
-        with the preconditioner), and two whole-array reductions only when
-        those do not bound every value by ``hi``: this is about twice as
-        fast as column maxima of C-ordered data. A column whose mean square
-        is at least ``lo ** 2`` has a value of magnitude ``lo`` or more, so
-        only columns below that have their maxima taken.
-        """
-        lo, hi = _ORDINARY_MAGNITUDE
-        if X.shape[0] == 0:
-            return True
-        if type(X) is not np.ndarray:
-            colmax, _ = _column_max_abs(X, self.xp)
-            return not np.any((colmax > hi) | ((colmax > 0) & (colmax < lo)))
-        if self.sw is None:
-            mean_sq = self._column_mean_squares()
-        else:
-            mean_sq = np.einsum("ij,ij->j", X, X) / X.shape[0]
-        # |x_ij| <= sqrt(n * mean_sq_j): when that bound is ordinary, the
-        # whole-array extremes need not be read at all.
-        bound = float(np.max(mean_sq)) * X.shape[0] if mean_sq.size else 0.0
-        if not bound <= hi * hi and max(float(X.max()), -float(X.min())) > hi:
-            return False
-        low = np.flatnonzero(mean_sq < lo * lo)
-        if low.size == 0:
-            return True
-        colmax = np.max(np.abs(X[:, low]), axis=0)
-        return not np.any((colmax > 0) & (colmax < lo))
-
-    def _rescale(self, X, colmax, constant):
-        """Mean and power-of-two factors for features of extreme magnitude.
-
-        Statistics are computed on a temporary copy of ``X`` brought to
-        magnitude ~1 by exact powers of two, so nothing overflows or
-        underflows; this path runs only for data of extreme magnitude. With
-        an intercept, a constant column gets its exact value as mean and a
-        factor of zero: it carries no information, and rounding residues of
-        a huge constant would otherwise act as a second, ill-conditioned
-        intercept. Its coefficient stays exactly zero.
-        """
-        xp = self.xp
-        finfo = np.finfo(np.dtype(str(X.dtype).split(".")[-1]))
-        emin, emax = finfo.minexp + 2, finfo.maxexp - 2
-        _, e = np.frexp(np.where(colmax > 0, colmax, 1.0))
-        e = np.clip(e, emin, emax)
-        device = getattr(X, "device", None) if not self.sparse else None
-        if self.sparse:
-            Xp = X @ sp.diags(np.ldexp(1.0, -e).astype(X.dtype))
-        else:
-            Xp = X * to_device(np.ldexp(1.0, -e), xp, device, dtype=X.dtype)
-        mean_p = self._weighted_mean(Xp) if self.fit_intercept else None
-        if self.sparse:
-            sq = Xp.multiply(Xp)
-            sq = (
-                np.asarray(sq.mean(axis=0)).ravel() if self.sw is None
-                else np.asarray(sq.T @ to_host(self.sw)).ravel()
+            scaled = self._stats.rescaling(
+                fit_intercept, self.penalty.l2, loss.smoothness
             )
-            if mean_p is not None:
-                sq = sq - np.asarray(to_host(mean_p), dtype=np.float64) ** 2
-        else:
-            if mean_p is not None:
-                Xp = Xp - mean_p
-            Xp = Xp * Xp
-            sq = xp.mean(Xp, axis=0) if self.sw is None else self.sw @ Xp
-        var_p = np.clip(np.asarray(to_host(sq), dtype=np.float64), 0.0, None)
-        drop = constant if self.fit_intercept else np.zeros_like(constant)
-        if mean_p is not None:
-            mean = np.asarray(to_host(mean_p), dtype=np.float64)
-            mean = np.ldexp(mean, e)
-            mean[drop] = colmax[drop] * np.sign(to_host(mean_p))[drop]
-            self.mean = to_device(mean, xp, device, X.dtype)
-        var_p[drop] = 0.0
-        # log2 of var_j + l2 / smoothness, var_j = var_p * 4**e (no overflow).
-        smooth = self.loss.smoothness
-        c = self.penalty.l2 / float(smooth) if smooth else self.penalty.l2
-        with np.errstate(divide="ignore"):
-            log_var = np.log2(var_p) + 2.0 * e
-            log_s2 = np.logaddexp2(log_var, np.log2(c) if c > 0 else -np.inf)
-        k = np.where(np.isfinite(log_s2), np.round(0.5 * log_s2), 0.0)
-        k = np.clip(k, emin, emax).astype(int)
-        total = float(np.sum(np.ldexp(var_p, 2 * (e - k))))
-        self._sq_norm = total + (1.0 if self.fit_intercept else 0.0)
-        if not (np.any(k) or np.any(drop)):
-            return
-        inv = np.where(drop, 0.0, np.ldexp(1.0, -k))
-        self.inv_scale = to_device(inv, xp, device, X.dtype)
-        if self.penalty.l2 > 0:  # then f_j**2 <= smoothness / l2: finite
-            self._l2_factor = float(np.max(inv) ** 2)
+            self.mean, self.inv_scale = scaled.mean, scaled.inv_scale
+            self._l2_factor, self._sq_norm = scaled.l2_factor, scaled.sq_norm
 
-    def _weighted_mean(self, X):
-        xp = self.xp
-        if self.sw is None:
-            if self.sparse:
-                return xp.asarray(np.asarray(X.mean(axis=0)).ravel(), dtype=X.dtype)
-            return xp.mean(X, axis=0)
-        return xp.asarray(X.T @ self.sw, dtype=X.dtype)
+    def _set_rows(self, X, y, sw, scale):
+        """Use the data ``(X, y, sw)``: its route and statistics, once."""
+        self.X, self.y, self.sw, self._scale = X, y, sw, scale
+        self._rows = Rows(X, y, sw, scale, self.fit_intercept, self.xp)
+        self.route = route(X, y)
+        self._stats = DataStatistics(X, sw, scale, self.xp)
+
+    def _view(self, X, y, sw, scale, keep_bounds=False):
+        """A copy of this cost on other rows: coordinates and guard shared.
+
+        The route and statistics follow the rows, and so does the smoothness
+        bound unless ``keep_bounds``; the centring mean and feature factors
+        stay this cost's, so gradients are those of the same parametrisation.
+        """
+        view = copy.copy(self)
+        view._set_rows(X, y, sw, scale)
+        if not keep_bounds:
+            view._L = None
+            view._sq_norm = None
+        return view
+
+    @property
+    def loss(self):
+        """The per-sample loss (setting it guards the new loss)."""
+        return self._guard.loss_
+
+    @loss.setter
+    def loss(self, loss):
+        self._guard = GuardedLoss(loss)
+
+    @property
+    def n_samples(self):
+        """The number of rows of the data."""
+        return self.X.shape[0]
 
     # -- model <-> solver parameters ----------------------------------------
     def to_model(self, theta):
@@ -247,10 +170,8 @@ class LinearObjective:
         if self.mean is None and self.inv_scale is None:
             return theta
         out = self.xp.asarray(theta, copy=True)
-        if self.inv_scale is not None:
-            out[:-1, :] = theta[:-1, :] * self.inv_scale[:, None]
-        if self.mean is not None:
-            out[-1, :] = theta[-1, :] - self.mean @ out[:-1, :]
+        out[:-1, :] = self._coef(theta)
+        out[-1, :] = self._shift(theta, out[:-1, :])
         return out
 
     def from_model(self, theta):
@@ -289,63 +210,22 @@ class LinearObjective:
         W = theta[:-1, :]
         return W if self.inv_scale is None else W * self.inv_scale[:, None]
 
+    def _shift(self, theta, W):
+        """The decision values' shift ``c - mu @ W`` (K,), W the model's."""
+        return theta[-1, :] if self.mean is None else theta[-1, :] - self.mean @ W
+
     # -- forward ----------------------------------------------------------
     def raw(self, theta, X=None):
         """Decision values ``(X - mu) @ W + c``, shape (n,) when n_outputs is 1."""
-        X = self.X if X is None else X
-        W, b = self._coef(theta), theta[-1, :]
-        if self.mean is not None:
-            b = b - self.mean @ W
-        if type(X) is np.ndarray and not np.any(W):
-            # Zero coefficients (the usual starting point, whose cost every
-            # fit evaluates): the decision values are the shift, without a
-            # pass over X (finite, as validated, so X @ 0 is 0).
-            shape = X.shape[:1] if self.n_outputs == 1 else (X.shape[0], W.shape[1])
-            out = np.zeros(shape, dtype=np.result_type(X.dtype, W.dtype))
-        else:
-            # One product, then the shift added in place (no second n-array).
-            out = X @ W[:, 0] if self.n_outputs == 1 else X @ W
-        out += b[0] if self.n_outputs == 1 else b
-        return out
-
-    def _weighted(self, values):
-        """Weighted sum over samples of per-sample values (n,) or (n, K)."""
-        xp = self.xp
-        if self.sw is None:
-            return float(xp.sum(values)) * self._scale
-        if values.ndim == 2:
-            return float(xp.sum(self.sw @ values))
-        return float(xp.vecdot(self.sw, values))
-
-    def _weight_gradient(self, g):
-        if self.sw is None:
-            return g * self._scale
-        if g.ndim == 2:
-            return g * self.sw[:, None]
-        return g * self.sw
+        W = self._coef(theta)
+        return decision_values(self.X if X is None else X, W, self._shift(theta, W))
 
     # -- cost -------------------------------------------------------------
     def smooth_value(self, theta):
         """Weighted mean loss plus the smooth part of the penalty."""
         W = self._coef(theta)
-        rows = self._block_rows()
-        if rows is not None and self._loss_check["done"]:
-            # Large dense data: by blocks, as the epoch (the first
-            # evaluation takes the one-pass path below, which checks the
-            # loss's output).
-            y, loss = self.y, self.loss
-
-            def losses(start, raw):
-                return loss.loss(y[start:start + rows], raw)
-
-            return self._blocked_mean(theta, rows, losses) + (
-                self.penalty.smooth_value(W)
-            )
-        raw = self.raw(theta)
-        loss = self.loss.loss(self.y, raw)
-        if not self._loss_check["done"]:
-            self._check_loss_output(raw, loss, None)
-        return self._weighted(loss) + self.penalty.smooth_value(W)
+        value = self.route.mean_loss(self._rows, self._guard, W, self._shift(theta, W))
+        return value + self.penalty.smooth_value(W)
 
     def value(self, theta):
         """The full cost, L1 part included."""
@@ -357,30 +237,10 @@ class LinearObjective:
         The gradient has the shape of ``theta``; its intercept row is zero
         when ``fit_intercept`` is False.
         """
-        xp = self.xp
         W = self._coef(theta)
-        rows = self._block_rows()
-        if rows is not None:
-            value, grad = self._blocked_loss_gradient(theta, W, rows)
-        elif self._host_numpy():
-            value, grad = self._numpy_loss_gradient(theta, W)
-        else:
-            raw = self.raw(theta)
-            loss, g = self.loss.loss_gradient(self.y, raw)
-            if not self._loss_check["done"]:
-                self._check_loss_output(raw, loss, g)
-            value = self._weighted(loss)
-            # Unweighted: the 1/n factor scales the (d + 1, K) result, not g.
-            g = g if self.sw is None else self._weight_gradient(g)
-            grad = xp.empty_like(theta)
-            if self.n_outputs == 1:
-                grad[:-1, 0] = self.X.T @ g
-                grad[-1, 0] = xp.sum(g) if self.fit_intercept else 0.0
-            else:
-                grad[:-1, :] = self.X.T @ g
-                grad[-1, :] = xp.sum(g, axis=0) if self.fit_intercept else 0.0
-            if self.sw is None:
-                grad *= self._scale
+        value, grad = self.route.loss_gradient(
+            self._rows, self._guard, W, self._shift(theta, W), theta
+        )
         return self._finish(value, grad, W)
 
     def _finish(self, value, grad, W):
@@ -401,206 +261,6 @@ class LinearObjective:
         if self.inv_scale is not None:
             grad[:-1, :] *= self.inv_scale[:, None]
         return value, grad
-
-    def _host_numpy(self):
-        """Whether X (dense or CSR) and y are NumPy/SciPy arrays on the host."""
-        cached = self.__dict__.get("_host_cache")
-        if cached is not None and cached[0] is self.X and cached[1] is self.y:
-            return cached[2]
-        host = (
-            self.sparse or type(self.X) is np.ndarray
-        ) and type(self.y) is np.ndarray
-        self._host_cache = (self.X, self.y, host)
-        return host
-
-    def _numpy_loss_gradient(self, theta, W):
-        """Weighted mean loss and its gradient, for NumPy data in one pass.
-
-        The generic path's sums written with NumPy directly: on small data
-        (breast cancer, 569 x 30) an epoch is mostly Python overhead, and
-        the array-API dispatch of the generic path costs a third of it.
-        """
-        return self._rows_loss_gradient(
-            theta, W, self.X, self.y, self.sw, self._scale, np.empty_like(theta)
-        )
-
-    def _rows_loss_gradient(self, theta, W, X, y, sw, scale, grad):
-        """Loss and gradient on the rows ``X, y`` (NumPy or CSR), into ``grad``.
-
-        ``sw``: their weights normalised to sum to one, or None with
-        ``scale`` = 1 / len(X). Shared by the epoch and the mini-batch
-        evaluator, so a mini-batch step is bit for bit the generic one.
-        """
-        K = self.n_outputs
-        shift = theta[-1, :] if self.mean is None else theta[-1, :] - self.mean @ W
-        if K == 1:
-            raw = X @ W[:, 0]
-            raw += shift[0]
-        else:
-            raw = X @ W
-            raw += shift
-        loss, g = self.loss.loss_gradient(y, raw)
-        if not self._loss_check["done"]:
-            self._check_loss_output(raw, loss, g)
-        if sw is None:
-            value = float(loss.sum()) * scale
-        else:
-            value = float(np.sum(sw @ loss))
-            g = g * (sw if g.ndim == 1 else sw[:, None])
-        grad_w = grad[:-1, 0] if K == 1 else grad[:-1, :]
-        if type(X) is np.ndarray:
-            np.matmul(X.T, g, out=grad_w)  # no temporary
-        else:
-            grad_w[...] = X.T @ g
-        if K == 1:
-            grad[-1, 0] = g.sum() if self.fit_intercept else 0.0
-        else:
-            grad[-1, :] = g.sum(axis=0) if self.fit_intercept else 0.0
-        if sw is None:
-            grad *= scale
-        return value, grad
-
-    def _block_rows(self):
-        """Rows per block of a cache-blocked epoch, or None for one pass.
-
-        Dense C-ordered NumPy data larger than one block is processed in
-        equal blocks of at most about ``_BLOCK_BYTES``: each block of ``X``
-        is multiplied by ``W``, its loss gradient computed, and multiplied
-        back by its transpose while it is still in the processor's cache, so
-        an epoch reads ``X`` from memory once instead of twice. The blocks depend on
-        the shape of ``X`` only, not on the number of threads.
-        """
-        X = self.X
-        cached = self.__dict__.get("_rows_cache")
-        if cached is not None and cached[0] is X:  # once per X, not per epoch
-            return cached[1]
-        rows = None
-        if not (
-            self.sparse
-            or type(X) is not np.ndarray
-            or not X.flags.c_contiguous
-            or not isinstance(self.y, np.ndarray)
-        ):
-            rows = max(256, _BLOCK_BYTES // max(X.shape[1] * X.itemsize, 1))
-            # Blocks of equal size (none left short for one thread to finish
-            # alone): as many as blocks of at most ``rows`` need.
-            n_blocks = -(-X.shape[0] // rows)
-            rows = -(-X.shape[0] // n_blocks) if n_blocks > 1 else None
-        self._rows_cache = (X, rows)
-        return rows
-
-    def _blocked_loss_gradient(self, theta, W, rows):
-        """Weighted mean loss and its gradient, one block of rows at a time.
-
-        The same sums as the one-pass path (the loss acts on each sample
-        separately), accumulated over blocks; nothing of the size of ``X``
-        is allocated and each block of ``X`` is read once from memory.
-        Blocks run on several threads when BLAS may use several
-        (:mod:`skloss._parallel`); the partial sums are added in block
-        order either way, so the result does not depend on the threads.
-        """
-        X, K = self.X, self.n_outputs
-        shift = theta[-1, :] if self.mean is None else theta[-1, :] - self.mean @ W
-        w, b = (W[:, 0], shift[0]) if K == 1 else (W, shift)
-        n_blocks = -(-X.shape[0] // rows)
-        ones = None
-        if self.fit_intercept and K > 1:
-            ones = np.ones(rows, dtype=np.result_type(X.dtype, theta.dtype))
-
-        def block(i):
-            return self._loss_gradient_block(i * rows, rows, w, b, ones)
-
-        parts = []
-        if not self._loss_check["done"]:
-            # The loss's first output is checked here, before any thread.
-            parts.append(self._loss_gradient_block(0, rows, w, b, ones, True))
-        threads = epoch_threads(n_blocks)
-        if threads > 1:
-            parts += run_blocks(block, n_blocks, threads, first=len(parts))
-        else:
-            parts += [block(i) for i in range(len(parts), n_blocks)]
-        grad = np.zeros_like(theta)
-        grad_w = grad[:-1, 0] if K == 1 else grad[:-1, :]
-        total = 0.0
-        intercept = 0.0 if K == 1 else np.zeros(K, dtype=grad.dtype)
-        for value, gw, gb in parts:  # in block order: deterministic sums
-            total += value
-            grad_w += gw
-            if gb is not None:
-                intercept += gb
-        grad[-1, :] = intercept
-        if self.sw is None:
-            total *= self._scale
-            grad *= self._scale
-        return total, grad
-
-    def _loss_gradient_block(self, start, rows, w, b, ones, check=False):
-        """Loss sum, ``Xb.T @ g`` and intercept sum of rows ``start:+rows``.
-
-        Safe to run in several threads at once (reads shared data only).
-        """
-        stop = start + rows
-        Xb = self.X[start:stop]
-        raw = Xb @ w
-        raw += b
-        loss, g = self.loss.loss_gradient(self.y[start:stop], raw)
-        if check:
-            self._check_loss_output(raw, loss, g)
-        sw = self.sw
-        if sw is None:
-            value = float(np.sum(loss))
-        else:
-            swb = sw[start:stop]
-            value = float(np.sum(swb @ loss))
-            g = g * (swb if g.ndim == 1 else swb[:, None])
-        gb = None
-        if self.fit_intercept:
-            # Column sums as a BLAS product: 3x faster than sum(axis=0) on
-            # (rows, K) blocks.
-            gb = np.sum(g) if g.ndim == 1 else ones[: g.shape[0]] @ g
-        return value, Xb.T @ g, gb
-
-    def _check_loss_output(self, raw, loss, grad):
-        """Check a loss's first output against the contract of ``Loss``.
-
-        A user loss that returns a wrong shape, or non-finite values at
-        moderate decision values (``|raw| <= 100``, where any sound loss is
-        finite; larger ones are left to divergence detection), is named in a
-        ValueError at the first evaluation, before it can corrupt training.
-        Runs once per objective and the views made from it.
-        """
-        xp = self.xp
-        name = type(self.loss).__name__
-        n = raw.shape[0]
-        shape = tuple(getattr(loss, "shape", ()))
-        if shape not in ((n,), tuple(raw.shape)):
-            raise ValueError(
-                f"The loss {name} breaks the loss contract: loss(y, raw) "
-                f"returned shape {shape}, expected ({n},) (one value per "
-                f"sample) or the shape of raw {tuple(raw.shape)}. See "
-                "skloss.Loss; skloss.check_loss(loss) tests the whole contract."
-            )
-        if grad is not None and tuple(getattr(grad, "shape", ())) != tuple(
-            raw.shape
-        ):
-            raise ValueError(
-                f"The loss {name} breaks the loss contract: gradient(y, raw) "
-                f"returned shape {tuple(getattr(grad, 'shape', ()))}, expected "
-                f"the shape of raw {tuple(raw.shape)}. See skloss.Loss; "
-                "skloss.check_loss(loss) tests the whole contract."
-            )
-        if bool(xp.all(xp.abs(raw) <= 100.0)):
-            for what, out in (("loss(y, raw)", loss), ("gradient(y, raw)", grad)):
-                if out is not None and not bool(xp.all(xp.isfinite(out))):
-                    raise ValueError(
-                        f"The loss {name} breaks the loss contract: {what} "
-                        "returned non-finite values (NaN or inf) for finite "
-                        "decision values (|raw| <= 100) at the first "
-                        "evaluation. Make the loss numerically stable; "
-                        "skloss.check_loss(loss) tests the whole contract."
-                    )
-        if grad is not None:
-            self._loss_check["done"] = True
 
     def nonsmooth_value(self, theta):
         """The L1 part of the penalty (zero without one)."""
@@ -637,43 +297,17 @@ class LinearObjective:
     def mean_sq_norm(self):
         """Weighted mean of ``||x_i - mu||^2`` (+1 for the intercept column)."""
         if self._sq_norm is not None:
-            return self._sq_norm  # rescaled features, see _rescale
-        xp = self.xp
-        X = self.X
-        if type(X) is np.ndarray and X.dtype == np.float64:
-            # One pass over X, shared with preconditioned().
-            total = float(np.sum(self._column_mean_squares()))
-        else:
-            if self.sparse:
-                sq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
-            else:
-                sq = xp.vecdot(X, X)  # row norms without a copy of X
-            if self.sw is None:
-                total = float(xp.sum(sq)) * self._scale
-            else:
-                total = float(
-                    xp.vecdot(self.sw, xp.asarray(sq, dtype=self.sw.dtype))
-                )
-        if self.fit_intercept:
-            # Centring removes ||mu||^2; the intercept column adds 1.
-            total = max(total - float(xp.vecdot(self.mean, self.mean)), 0.0) + 1.0
-        return total
+            return self._sq_norm  # from the rescaling or the preconditioner
+        return self._stats.mean_sq_norm(self.mean)
 
-    def _column_mean_squares(self):
-        """Weighted mean of ``x_ij ** 2`` for each column j of dense NumPy X.
+    def max_sq_norm(self):
+        """Largest ``||x_i - mu||^2`` over samples (+1 for the intercept).
 
-        One pass and no copy (einsum), computed once for this ``X``.
+        With it, ``loss.smoothness * max_sq_norm() + l2`` bounds the
+        smoothness of every single-sample (hence every mini-batch) cost.
+        Samples of zero weight do not count (they add nothing to a cost).
         """
-        X = self.X
-        cached = self.__dict__.get("_colsq_cache")
-        if cached is not None and cached[0] is X:
-            return cached[1]
-        if self.sw is None:
-            sq = np.einsum("ij,ij->j", X, X) * self._scale
-        else:
-            sq = np.einsum("i,ij,ij->j", self.sw, X, X)
-        self._colsq_cache = (X, sq)
-        return sq
+        return self._stats.max_sq_norm(self.mean, self.inv_scale)
 
     def bound_curvature(self, direction):
         r"""Curvature of the cost's quadratic upper bound along ``direction``.
@@ -700,65 +334,14 @@ class LinearObjective:
         smooth = self.loss.smoothness
         if smooth is None:
             return None
-        rows = self._block_rows()
-        if rows is not None:
-            quad = self._blocked_squares(direction, rows)
-        else:
-            Z = self.raw(direction)
-            quad = self._weighted(Z * Z)
+        W = self._coef(direction)
+        quad = self.route.mean_square(self._rows, W, self._shift(direction, W))
         curvature = float(smooth) * quad
         if self.penalty.l2:
             # (Without L2, model coefficients of features of extreme
             # magnitude may not even be representable squared.)
-            W = self._coef(direction)
             curvature += self.penalty.l2 * float(self.xp.sum(W * W))
         return curvature
-
-    def _blocked_mean(self, theta, rows, per_sample):
-        """Weighted mean of ``per_sample(start, raw_block)``, by blocks of rows.
-
-        ``raw_block`` are the decision values of ``theta`` on rows
-        ``start:start + rows``; ``per_sample`` returns one value per sample
-        (or per sample and output). As the epoch: cache-sized blocks on the
-        epoch's threads (each with one BLAS thread, so no BLAS threads are
-        left spinning in the way of the epochs that follow), partial sums
-        added in block order.
-        """
-        X, K, sw = self.X, self.n_outputs, self.sw
-        W = self._coef(theta)
-        shift = theta[-1, :]
-        if self.mean is not None:
-            shift = shift - self.mean @ W
-        w, b = (W[:, 0], shift[0]) if K == 1 else (W, shift)
-
-        def block(i):
-            start = i * rows
-            raw = X[start:start + rows] @ w
-            raw += b
-            values = per_sample(start, raw)
-            if sw is None:
-                return float(np.sum(values))
-            return float(np.sum(sw[start:start + rows] @ values))
-
-        n_blocks = -(-X.shape[0] // rows)
-        threads = epoch_threads(n_blocks)
-        if threads > 1:
-            parts = run_blocks(block, n_blocks, threads)
-        else:
-            parts = [block(i) for i in range(n_blocks)]
-        total = 0.0
-        for part in parts:  # in block order: deterministic
-            total += part
-        return total * self._scale if sw is None else total
-
-    def _blocked_squares(self, direction, rows):
-        """Weighted mean of ``||raw(direction)_i||^2``, by blocks of rows."""
-
-        def squares(start, raw):
-            raw *= raw
-            return raw
-
-        return self._blocked_mean(direction, rows, squares)
 
     def safe_step(self):
         """A step size for which plain gradient descent cannot diverge."""
@@ -780,10 +363,8 @@ class LinearObjective:
         cost a gradient method no extra iterations. The penalty moves with
         the coefficients (per-feature L1 thresholds in :meth:`prox`), so the
         optimum in W is the same. Nothing of size ``X`` is allocated: the
-        factors multiply the (d, K) coefficients.
-
-        Convert parameters with ``to_model`` and ``from_model`` of each
-        objective; costs are equal at corresponding parameters.
+        factors multiply the (d, K) coefficients. Convert parameters with
+        ``to_model`` and ``from_model`` of each objective.
 
         Returns
         -------
@@ -808,35 +389,12 @@ class LinearObjective:
         X = self.X
         if self.inv_scale is not None or X.shape[0] == 0:
             return self
-        # Weighted mean square of each column, without a copy of dense X.
-        if not (self.sparse or isinstance(X, np.ndarray)):
-            # Other array libraries (array API): reduce on X's device and
-            # bring the d column totals to the host.
-            xp = self.xp
-            if self.sw is None:
-                sq = xp.linalg.vector_norm(X, axis=0) ** 2 * self._scale
-            else:
-                sq = self.sw @ (X * X)
-            sq = to_host(sq)
-        elif self.sparse:
-            sq = X.multiply(X)
-            sq = (
-                np.asarray(sq.sum(axis=0)).ravel() * self._scale
-                if self.sw is None
-                else np.asarray(sq.T @ self.sw).ravel()
-            )
-        else:
-            sq = self._column_mean_squares()
-        var = np.asarray(sq, dtype=np.float64)
+        var = self._stats.column_squares()
         if self.mean is not None:
             var = var - np.asarray(to_host(self.mean), dtype=np.float64) ** 2
         var = np.clip(var, 0.0, None)
-        smooth = self.loss.smoothness
-        c = self.penalty.l2 / float(smooth) if smooth else self.penalty.l2
-        denom = var + c
-        with np.errstate(divide="ignore"):
-            f = np.where(denom > 0, 1.0 / np.sqrt(denom), 1.0)
-        f = np.where(np.isfinite(f), f, 1.0)
+        f = preconditioner_factors(var, self.penalty.l2, self.loss.smoothness)
+        intercept = 1.0 if self.fit_intercept else 0.0
         if np.all(np.abs(f - 1.0) <= 0.01):
             # (X.dtype by name: a PyTorch or array-api-strict dtype does not
             # compare equal to NumPy's.)
@@ -846,40 +404,30 @@ class LinearObjective:
             )
             if self._sq_norm is None and float64:
                 # mean_sq_norm from the same moments: no second pass over X.
-                self._sq_norm = float(np.sum(var)) + (
-                    1.0 if self.fit_intercept else 0.0
-                )
+                self._sq_norm = float(np.sum(var)) + intercept
             return self
         other = copy.copy(self)
         device = getattr(self.y, "device", None)
         other.inv_scale = to_device(f, self.xp, device, X.dtype)
         other._l2_factor = float(np.max(f) ** 2) if self.penalty.l2 > 0 else 1.0
-        other._sq_norm = float(np.sum(var * f * f)) + (
-            1.0 if self.fit_intercept else 0.0
-        )
+        other._sq_norm = float(np.sum(var * f * f)) + intercept
         other._L = None
         return other
 
+    # -- views on other rows ("auto" warm start, mini-batches) ---------------
     def strided(self, step, offset=0):
         """The cost on every ``step``-th sample, from ``offset``: a view.
 
         Rows ``offset, offset + step, ...`` of dense ``X`` (no copy);
-        weights renormalised to sum to one; everything else (centring,
-        preconditioning, penalty, smoothness bound) kept from this cost.
-        Used by "auto" gradient descent for a cheap warm start.
-
-        Parameters
-        ----------
-        step : int
-            Take every ``step``-th row.
-        offset : int, default=0
-            The first row taken.
+        weights renormalised to sum to one; centring, preconditioning,
+        penalty and guard kept from this cost. Used by "auto" gradient
+        descent for a cheap warm start.
 
         Returns
         -------
         LinearObjective or None
-            None for sparse data, or when the rows
-            taken all have zero weight.
+            None for sparse data, or when the rows taken all have zero
+            weight.
 
         Examples
         --------
@@ -893,25 +441,27 @@ class LinearObjective:
                [ 6.,  7.],
                [10., 11.]])
         """
-        X = self.X
         if self.sparse:
             return None
-        sub = copy.copy(self)
         # Strided slices are views in NumPy, PyTorch and CuPy alike (the
         # ellipsis spells out the other axes, as the array API asks).
-        sub.X = X[offset::step, ...]
-        sub.y = self.y[offset::step, ...]
-        if self.sw is None:
-            sub._scale = 1.0 / max(sub.X.shape[0], 1)
-        else:
-            sw = self.sw[offset::step]
-            total = float(self.xp.sum(sw))
-            if not total > 0:
-                return None
-            sub.sw = sw / total
-        return sub
+        X = self.X[offset::step, ...]
+        sw, scale = self._renormalised(
+            None if self.sw is None else self.sw[offset::step], X.shape[0]
+        )
+        if sw is False:
+            return None
+        # The smoothness bound of the whole data stays valid for the warm
+        # start's steps.
+        return self._view(X, self.y[offset::step, ...], sw, scale, keep_bounds=True)
 
-    # -- mini-batches (solvers "sgd" and "adam") -----------------------------
+    def _renormalised(self, sw, n):
+        """``(weights / their total, None)``, ``(None, 1 / n)`` or ``(False, _)``."""
+        if sw is None:
+            return None, 1.0 / max(n, 1)
+        total = float(self.xp.sum(sw))
+        return (sw / total, None) if total > 0 else (False, None)
+
     def batch(self, idx):
         """The cost restricted to the rows ``idx``: a mini-batch objective.
 
@@ -919,11 +469,6 @@ class LinearObjective:
         batch (an unweighted batch cost is the batch's mean loss); the
         penalty is unchanged and the centring mean stays that of the full
         data, so batch gradients are those of the same parametrisation.
-
-        Parameters
-        ----------
-        idx : array of int
-            Row indices of the batch.
 
         Returns
         -------
@@ -941,49 +486,38 @@ class LinearObjective:
         >>> sub.X.shape, bool(np.all(sub.mean == obj.mean))
         ((2, 1), True)
         """
-        # A shallow copy keeps everything that does not depend on the rows
-        # (loss, penalty, centring mean, implicit feature scaling, checks
-        # done) without the constructor's passes over the data; whatever
-        # depends on the rows is replaced or reset here. A new cached
-        # attribute that depends on the rows must be reset here too.
-        sub = copy.copy(self)
-        sub.X = take_rows(self.X, idx)
-        sub.y = take_rows(self.y, idx)
+        X = take_rows(self.X, idx)
+        sw, scale = self._renormalised(
+            None if self.sw is None else take_rows(self.sw, idx), X.shape[0]
+        )
+        if sw is False:
+            return None
+        return self._view(X, take_rows(self.y, idx), sw, scale)
+
+    def batch_weight(self, idx):
+        """The rows' share of the weights: their number when unweighted."""
         if self.sw is None:
-            sub._scale = 1.0 / sub.X.shape[0]
-        else:
-            sw = take_rows(self.sw, idx)
-            total = float(self.xp.sum(sw))
-            if not total > 0:
-                return None
-            sub.sw = sw / total
-        sub._L = None
-        sub._sq_norm = None
-        return sub
+            return float(idx.shape[0])
+        return float(self.xp.sum(take_rows(self.sw, idx)))
 
     def batch_evaluator(self, batch_size):
         """A fast evaluator of mini-batch costs and gradients, or None.
 
         ``evaluator(idx, theta)`` returns what
         ``self.batch(idx).smooth_value_gradient(theta)`` returns, computed
-        by the same code (so bit for bit the same), plus the batch's total
-        weight; None for a batch of zero weight. Without the
-        generic path's per-batch copy of this object, array namespace
-        dispatch and allocations of the batch rows, a step on 256 x 100
-        float64 rows costs about 30 microseconds instead of 52.
-
-        Parameters
-        ----------
-        batch_size : int
-            The largest batch the evaluator will see (its row buffer).
+        by the same kernel (so bit for bit the same), plus the batch's
+        weight; None for a batch of zero weight. Without the per-batch copy
+        of this object, array-namespace dispatch and allocations of the
+        batch rows, a step on 256 x 100 float64 rows costs about 30
+        microseconds instead of 52. The gradient is written into a reused
+        array: it is valid until the next call.
 
         Returns
         -------
-        _BatchEvaluator or None
+        callable or None
             None where the generic path must be used: data other than
-            NumPy arrays or SciPy CSR matrices, or batches large enough
-            for the full-data evaluation to process them differently
-            (cache blocking).
+            NumPy arrays or SciPy CSR matrices, or batches large enough for
+            the full-data evaluation to take another route (cache blocks).
 
         Examples
         --------
@@ -999,135 +533,31 @@ class LinearObjective:
         >>> value == ref_value, bool(np.all(grad == ref_grad)), weight
         (True, True, 2.0)
         """
+        X, y, sw = self.X, self.y, self.sw
         if not (
-            isinstance(self.y, np.ndarray)
-            and (self.sw is None or isinstance(self.sw, np.ndarray))
-            and (
-                sp.issparse(self.X) and self.X.format == "csr"
-                or type(self.X) is np.ndarray
-            )
+            isinstance(y, np.ndarray)
+            and (sw is None or isinstance(sw, np.ndarray))
+            and (sp.issparse(X) and X.format == "csr" or type(X) is np.ndarray)
         ):
             return None
-        batch_size = min(int(batch_size), self.X.shape[0])
-        if batch_size < 1:
+        batch_size = min(int(batch_size), X.shape[0])
+        # A batch view is evaluated as a whole dataset: the evaluator is
+        # only the same where that takes the one-pass route.
+        if batch_size < 1 or route(X[:batch_size], y[:batch_size]).name != "numpy":
             return None
-        # The generic path evaluates a batch view as a whole dataset: it
-        # must take the same (single pass) route for the results to agree.
-        # (Its route depends on the batch's shape and type only: probe a
-        # view of the first rows.)
-        probe = copy.copy(self)
-        probe.X, probe.y = self.X[:batch_size], self.y[:batch_size]
-        probe.__dict__.pop("_rows_cache", None)
-        block_rows = getattr(probe, "_block_rows", None)
-        if block_rows is not None and block_rows() is not None:
-            return None
-        return _BatchEvaluator(self, batch_size)
+        gather = BatchRows(self._rows, batch_size)
+        grad = np.empty((self.n_features + 1, self.n_outputs), dtype=self.dtype)
 
-    @staticmethod
-    def _row_sq_norms(X, mean):
-        """``||x_i - mu||^2`` of each row of dense NumPy X, one read of X.
-
-        ``x.x - 2 x.mu + mu.mu``, a block of rows at a time: the block
-        stays in cache between its two products, where whole-array
-        products would read X from memory twice.
-        """
-        n = X.shape[0]
-        sq = np.empty(n, dtype=X.dtype)
-        rows = max(256, _BLOCK_BYTES // 8 // max(X.shape[1] * X.itemsize, 1))
-        mm = None if mean is None else float(np.dot(mean, mean))
-        for start in range(0, n, rows):
-            block = X[start:start + rows]
-            out = sq[start:start + rows]
-            np.einsum("ij,ij->i", block, block, out=out)
-            if mean is not None:
-                cross = block @ mean
-                cross *= 2.0
-                out -= cross
-                out += mm
-        return sq
-
-    def max_sq_norm(self):
-        """Largest ``||x_i - mu||^2`` over samples (+1 for the intercept).
-
-        With it, ``loss.smoothness * max_sq_norm() + l2`` bounds the
-        smoothness of every single-sample (hence every mini-batch) cost.
-        Samples of zero weight do not count (they add nothing to a cost).
-        """
-        xp = self.xp
-        X, mean = self.X, self.mean
-        if self.inv_scale is not None:
-            # Features of extreme magnitude: measure them rescaled (a copy).
-            if self.sparse:
-                X = X @ sp.diags(to_host(self.inv_scale))
-            else:
-                X = X * self.inv_scale
-            mean = None if mean is None else mean * self.inv_scale
-        dense = type(X) is np.ndarray and X.ndim == 2
-        if dense:
-            sq = self._row_sq_norms(X, mean)  # centred already
-        elif self.sparse:
-            sq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
-        else:
-            sq = xp.vecdot(X, X)
-        if mean is not None and not dense:
-            cross = X @ mean
-            sq = sq - 2.0 * xp.asarray(cross) + float(xp.vecdot(mean, mean))
-        if self.sw is not None:
-            sq = xp.where(self.sw > 0, xp.asarray(sq, dtype=self.sw.dtype), 0.0)
-        if mean is not None:
-            return max(float(xp.max(sq)), 0.0) + 1.0
-        return max(float(xp.max(sq)), 0.0)
-
-
-class _BatchEvaluator:
-    """Mini-batch costs and gradients of a LinearObjective on NumPy or CSR data.
-
-    See :meth:`LinearObjective.batch_evaluator`. The batch is evaluated by
-    the objective's own ``_rows_loss_gradient`` and ``_finish``, the code
-    ``batch(idx).smooth_value_gradient`` runs on a NumPy batch, so the two
-    agree bit for bit; what the evaluator saves is the per-batch copy of
-    the objective and its namespace dispatch. Dense rows are gathered into
-    a reused buffer and the gradient is written into a reused array: it is
-    valid until the next call.
-    """
-
-    def __init__(self, objective, batch_size):
-        self.objective = objective
-        self.X, self.y, self.sw = objective.X, objective.y, objective.sw
-        self.buffer = (
-            None if sp.issparse(objective.X)
-            else np.empty((batch_size, objective.n_features), dtype=objective.X.dtype)
-        )
-        self.grad = np.empty(
-            (objective.n_features + 1, objective.n_outputs), dtype=objective.dtype
-        )
-
-    def __call__(self, idx, theta):
-        """``(value, gradient, batch weight)`` on the rows ``idx``, or None.
-
-        The batch weight is the number of rows (unweighted data) or the
-        batch's share of the normalised sample weights.
-        """
-        m = idx.shape[0]
-        sw, scale = self.sw, None
-        if sw is None:
-            weight = float(m)
-            scale = 1.0 / m
-        else:
-            sw = sw[idx]
-            weight = float(np.sum(sw))
-            if not weight > 0:
+        def evaluate(idx, theta):
+            batch = gather(idx)
+            if batch is None:
                 return None
-            sw = sw / weight
-        if self.buffer is not None:
-            # Valid indices: mode="clip" spares take() its buffered copy.
-            X = np.take(self.X, idx, axis=0, out=self.buffer[:m], mode="clip")
-        else:
-            X = self.X[idx]
-        obj = self.objective
-        W = obj._coef(theta)
-        value, grad = obj._rows_loss_gradient(
-            theta, W, X, self.y[idx], sw, scale, self.grad
-        )
-        value, grad = obj._finish(value, grad, W)
-        return value, grad, weight
+            rows, weight = batch
+            W = self._coef(theta)
+            value, out = rows_loss_gradient(
+                rows, self._guard, W, self._shift(theta, W), grad
+            )
+            value, out = self._finish(value, out, W)
+            return value, out, weight
+
+        return evaluate

@@ -44,6 +44,11 @@ class Float64Out(LogLoss):
         return np.asarray(super().loss(y, raw), dtype=np.float64)
 
 
+class IntegerOut(LogLoss):
+    def loss(self, y, raw):
+        return np.round(super().loss(y, raw)).astype(np.int64)
+
+
 class NaiveLogLoss(Loss):
     smoothness = 0.25
 
@@ -132,7 +137,7 @@ class GradientWrongShape(LogLoss):
 
 @pytest.mark.parametrize("loss, prop, message", [
     (HalfGradient(), "gradient", "finite differences"),
-    (Float64Out(), "dtype", "float64 for float32 input"),
+    (IntegerOut(), "dtype", "int64 for float64 input; return floating"),
     (NaiveLogLoss(), "finite", r"overflow.*\|raw\| = "),
     (ScalarLoss(), "shape", r"shape \(\), expected \(64,\)"),
     (FusedDisagrees(), "loss_gradient", "loss_gradient"),
@@ -152,6 +157,13 @@ def test_each_broken_property_is_named(loss, prop, message):
         check_loss(loss)
     assert exc.value.property == prop
     assert f"fails the '{prop}' check" in str(exc.value)
+
+
+def test_float64_output_for_float32_input_warns_but_passes():
+    # Fits cast it (issue 11, item 8): slower, not wrong.
+    with pytest.warns(UserWarning, match="loss is float64 for float32 input; "
+                      "fits cast it to the input dtype"):
+        check_loss(Float64Out())
 
 
 def test_the_worst_point_is_reported():

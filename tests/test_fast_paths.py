@@ -15,7 +15,8 @@ from blocked_problems import blocked_problem
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-import skloss._objective as objective_module
+import skloss._kernels as kernels_module
+from skloss._kernels import NumpyRoute
 from skloss import GDLogisticClassifier
 from skloss._objective import LinearObjective
 from skloss._penalties import make_penalty
@@ -94,10 +95,10 @@ def _objectives(loss, X, y, sw, fit_intercept, monkeypatch):
         penalty=make_penalty("l2", 0.01),
         fit_intercept=fit_intercept,
     )
+    monkeypatch.setattr(kernels_module, "_BLOCK_BYTES", 1)
     blocked = LinearObjective(loss, X, y, **kwargs)
     one_pass = LinearObjective(loss, X, y, **kwargs)
-    monkeypatch.setattr(objective_module, "_BLOCK_BYTES", 1)
-    monkeypatch.setattr(one_pass, "_block_rows", lambda: None)
+    one_pass.route = NumpyRoute()
     return blocked, one_pass
 
 
@@ -110,7 +111,7 @@ def test_blocked_epoch_matches_one_pass(
 ):
     loss, X, y, sw = blocked_problem(problem, dtype, weighted, rng)
     blocked, one_pass = _objectives(loss, X, y, sw, fit_intercept, monkeypatch)
-    assert blocked._block_rows() == 217
+    assert blocked.route.block_rows == 217
     theta = blocked.zeros()
     theta[...] = 0.3 * rng.standard_normal(theta.shape)
     v1, g1 = blocked.smooth_value_gradient(theta)
@@ -124,18 +125,18 @@ def test_blocked_epoch_matches_one_pass(
 
 
 def test_blocked_path_only_for_dense_c_ordered_numpy(rng, monkeypatch):
-    monkeypatch.setattr(objective_module, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(kernels_module, "_BLOCK_BYTES", 1)
     X = rng.standard_normal((600, 3))
     y = (X[:, 0] > 0).astype(float)
-    assert LinearObjective(LogLoss(), X, y)._block_rows() == 200
-    assert LinearObjective(LogLoss(), np.asfortranarray(X), y)._block_rows() is None
-    assert LinearObjective(LogLoss(), sp.csr_matrix(X), y)._block_rows() is None
-    assert LinearObjective(LogLoss(), X[:257], y[:257])._block_rows() == 129
-    assert LinearObjective(LogLoss(), X[:256], y[:256])._block_rows() is None
+    assert LinearObjective(LogLoss(), X, y).route.block_rows == 200
+    assert LinearObjective(LogLoss(), np.asfortranarray(X), y).route.name == 'numpy'
+    assert LinearObjective(LogLoss(), sp.csr_matrix(X), y).route.name == 'numpy'
+    assert LinearObjective(LogLoss(), X[:257], y[:257]).route.block_rows == 129
+    assert LinearObjective(LogLoss(), X[:256], y[:256]).route.name == 'numpy'
 
 
 def test_blocked_fit_matches_logistic_regression(rng, monkeypatch):
-    monkeypatch.setattr(objective_module, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(kernels_module, "_BLOCK_BYTES", 1)
     X = rng.standard_normal((1000, 4))
     y = (X @ [1.0, -2.0, 0.5, 0.0] + rng.logistic(size=1000) > 0).astype(int)
     ref = LogisticRegression(tol=1e-12, max_iter=10_000).fit(X, y)

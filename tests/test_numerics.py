@@ -65,19 +65,17 @@ def test_scaled_features_with_blocked_epochs(monkeypatch):
     # Epochs over large dense data run block by block (cache blocking); small
     # blocks make 20,000 rows large enough, and the same implicit rescaling
     # must hold there.
-    import skloss._objective as objective_module
+    import skloss._kernels as kernels_module
 
-    monkeypatch.setattr(objective_module, "_BLOCK_BYTES", 2**15)
+    monkeypatch.setattr(kernels_module, "_BLOCK_BYTES", 2**15)
     calls = []
-    blocked = objective_module.LinearObjective._blocked_loss_gradient
+    blocked = kernels_module.BlockedRoute.loss_gradient
 
     def spy(self, *args, **kwargs):
         calls.append(1)
         return blocked(self, *args, **kwargs)
 
-    monkeypatch.setattr(
-        objective_module.LinearObjective, "_blocked_loss_gradient", spy
-    )
+    monkeypatch.setattr(kernels_module.BlockedRoute, "loss_gradient", spy)
     Xl, yl = make_classification(
         n_samples=20_000, n_features=4, n_informative=3, n_redundant=0,
         flip_y=0.2, random_state=0,

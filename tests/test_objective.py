@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from skloss._kernels import GenericRoute
 from skloss._objective import LinearObjective
 from skloss._penalties import make_penalty
 from skloss.losses import LogLoss, SoftmaxCrossEntropy
+from skloss.losses._guard import GuardedLoss
 
 
 def _problem(rng, n_outputs, sparse):
@@ -121,13 +123,13 @@ def test_loss_contract_is_checked_once_per_fit_not_per_batch(monkeypatch, rng):
     from skloss import GDLogisticClassifier
 
     calls = []
-    original = LinearObjective._check_loss_output
+    original = GuardedLoss._finite
 
-    def counting(self, raw, loss, grad):
-        calls.append(grad is not None)
-        return original(self, raw, loss, grad)
+    def counting(self, raw, outputs):
+        calls.append(len(outputs) == 2)
+        return original(self, raw, outputs)
 
-    monkeypatch.setattr(LinearObjective, "_check_loss_output", counting)
+    monkeypatch.setattr(GuardedLoss, "_finite", counting)
     X = rng.normal(size=(200, 3))
     y = (X[:, 0] > 0).astype(int)
     GDLogisticClassifier(solver="sgd", batch_size=20, max_iter=3, tol=None,
@@ -161,7 +163,7 @@ def test_magnitude_check_matches_column_maxima(dtype, weighted, scales, rng):
     expected = not np.any((colmax > hi) | ((colmax > 0) & (colmax < lo)))
     obj = LinearObjective(LogLoss(), X, y, sample_weight=w)
     assert (obj.inv_scale is None and obj._sq_norm is None) == expected
-    assert obj._ordinary_magnitude(X) == expected
+    assert obj._stats.is_ordinary() == expected
 
 
 @every_problem
@@ -178,9 +180,9 @@ def test_numpy_epoch_matches_the_generic_one(
         penalty=make_penalty("l2", 0.1), fit_intercept=fit_intercept,
     )
     theta = rng.normal(size=(5, n_outputs)).astype(dtype)
-    assert obj._host_numpy()
+    assert obj.route.name == "numpy"
     fast = obj.smooth_value_gradient(theta)
-    obj._host_cache = (obj.X, obj.y, False)  # force the generic path
+    obj.route = GenericRoute()  # force the generic path
     generic = obj.smooth_value_gradient(theta)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     assert fast[1].dtype == generic[1].dtype == dtype
@@ -191,13 +193,13 @@ def test_numpy_epoch_matches_the_generic_one(
 def test_numpy_epoch_is_only_for_host_arrays(rng):
     X = rng.normal(size=(20, 3))
     y = (rng.random(20) < 0.5).astype(float)
-    assert LinearObjective(LogLoss(), X, y)._host_numpy()
-    assert LinearObjective(LogLoss(), sp.csr_matrix(X), y)._host_numpy()
+    assert LinearObjective(LogLoss(), X, y).route.name == "numpy"
+    assert LinearObjective(LogLoss(), sp.csr_matrix(X), y).route.name == "numpy"
 
     class Wrapped(np.ndarray):
         pass
 
-    assert not LinearObjective(LogLoss(), X.view(Wrapped), y)._host_numpy()
+    assert LinearObjective(LogLoss(), X.view(Wrapped), y).route.name == "generic"
 
 
 @every_problem

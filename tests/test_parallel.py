@@ -16,7 +16,8 @@ import pytest
 from blocked_problems import D, N, blocked_problem
 from threadpoolctl import threadpool_limits
 
-import skloss._objective as objective_module
+import skloss._kernels as kernels_module
+from skloss._kernels import NumpyRoute
 import skloss._parallel as parallel
 from skloss import GDLogisticClassifier, Loss
 from skloss._objective import LinearObjective
@@ -34,9 +35,9 @@ def threaded(monkeypatch):
         calls.append((n_blocks, n_threads, first))
         return run_blocks(fn, n_blocks, n_threads, first)
 
-    monkeypatch.setattr(objective_module, "_BLOCK_BYTES", 1)
-    monkeypatch.setattr(objective_module, "epoch_threads", lambda n: min(n, 3))
-    monkeypatch.setattr(objective_module, "run_blocks", spy)
+    monkeypatch.setattr(kernels_module, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(kernels_module, "epoch_threads", lambda n: min(n, 3))
+    monkeypatch.setattr(kernels_module, "run_blocks", spy)
     return calls
 
 
@@ -100,7 +101,7 @@ def test_threaded_epoch_matches_one_pass(
 ):
     obj, theta = _problem(kind, dtype, weighted, fit_intercept)
     one_pass, _ = _problem(kind, dtype, weighted, fit_intercept)
-    one_pass._block_rows = lambda: None
+    one_pass.route = NumpyRoute()
     v1, g1 = obj.smooth_value_gradient(theta)  # block 0 checked serially
     v2, g2 = obj.smooth_value_gradient(theta)  # every block threaded
     v0, g0 = one_pass.smooth_value_gradient(theta)
@@ -122,7 +123,7 @@ def test_threaded_epoch_is_bit_identical(kind, threaded, monkeypatch):
         assert value == results[0][0]
         np.testing.assert_array_equal(grad, results[0][1])
     # The same blocks summed in the same order on one thread.
-    monkeypatch.setattr(objective_module, "epoch_threads", lambda n: 1)
+    monkeypatch.setattr(kernels_module, "epoch_threads", lambda n: 1)
     value, grad = obj.smooth_value_gradient(theta)
     assert value == results[0][0]
     np.testing.assert_array_equal(grad, results[0][1])
@@ -143,10 +144,10 @@ def test_threaded_fits_are_reproducible(threaded):
 
 
 def test_threadpool_limits_gives_the_serial_epoch(monkeypatch):
-    monkeypatch.setattr(objective_module, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(kernels_module, "_BLOCK_BYTES", 1)
     calls = []
     monkeypatch.setattr(
-        objective_module, "run_blocks", lambda *args, **kw: calls.append(args)
+        kernels_module, "run_blocks", lambda *args, **kw: calls.append(args)
     )
     obj, theta = _problem("multinomial", np.float64, False, True)
     with threadpool_limits(limits=1):
@@ -159,10 +160,10 @@ def test_small_data_takes_no_thread(monkeypatch):
     def fail(*args, **kwargs):  # pragma: no cover - fails the test if reached
         raise AssertionError("no thread logic for one-pass epochs")
 
-    monkeypatch.setattr(objective_module, "epoch_threads", fail)
-    monkeypatch.setattr(objective_module, "run_blocks", fail)
+    monkeypatch.setattr(kernels_module, "epoch_threads", fail)
+    monkeypatch.setattr(kernels_module, "run_blocks", fail)
     obj, theta = _problem("multinomial", np.float64, False, True)
-    assert obj._block_rows() is None
+    assert obj.route.name == 'numpy'
     obj.smooth_value_gradient(theta)
 
 
@@ -176,6 +177,7 @@ class _FailsOnBlock(Loss):
     """Log loss that raises on its call number ``fail_at`` (from 0)."""
 
     smoothness = 0.25
+    thread_safe = True  # its state is behind a lock
 
     def __init__(self, fail_at=3):
         self.fail_at = fail_at

@@ -54,6 +54,12 @@ class Loss(BaseEstimator):
         For binary losses, the registry name of the multiclass loss that
         generalises it (``"softmax_cross_entropy"`` for log loss); used when
         ``multi_class`` asks for a multinomial fit.
+    thread_safe : bool
+        True when :meth:`loss` and :meth:`gradient` may run from several
+        threads at once (they keep no state on ``self`` between calls). An
+        epoch over large dense data then shares its blocks between threads;
+        a loss that does not say so (the default) is called from one thread.
+        Built-in losses are thread-safe.
 
     Examples
     --------
@@ -75,6 +81,7 @@ class Loss(BaseEstimator):
     smoothness = None
     has_proba = False
     multinomial = None
+    thread_safe = False
     # Hyperparameter constraints, checked by ``_validate_params`` when the
     # estimator starts to fit (scikit-learn's _param_validation format).
     _parameter_constraints: dict = {}

@@ -112,6 +112,7 @@ class LogLoss(_SigmoidLink, Loss):
     }
     is_convex = True
     has_proba = True
+    thread_safe = True
 
     def __init__(self, label_smoothing=0.0, pos_weight=1.0):
         self.label_smoothing = label_smoothing
@@ -198,6 +199,7 @@ class Hinge(Loss):
     is_convex = True
     smoothness = None
     has_proba = False
+    thread_safe = True
     multinomial = "multiclass_hinge"
 
     def loss(self, y, raw):
@@ -244,6 +246,7 @@ class SquaredHinge(Loss):
     is_convex = True
     smoothness = 2.0
     has_proba = False
+    thread_safe = True
 
     def loss_gradient(self, y, raw):
         xp, _ = get_namespace(raw)
@@ -291,6 +294,7 @@ class Perceptron(Loss):
     is_convex = True
     smoothness = None
     has_proba = False
+    thread_safe = True
 
     def loss(self, y, raw):
         xp, _ = get_namespace(raw)
@@ -334,6 +338,7 @@ class ModifiedHuber(Loss):
     is_convex = True
     smoothness = 2.0
     has_proba = True
+    thread_safe = True
 
     def loss_gradient(self, y, raw):
         xp, _ = get_namespace(raw)
@@ -419,6 +424,7 @@ class Focal(_SigmoidLink, Loss):
         "alpha": [Interval(Real, 0, 1, closed="both"), None],
     }
     has_proba = True
+    thread_safe = True
 
     def __init__(self, gamma=2.0, alpha=None):
         self.gamma = gamma
@@ -502,6 +508,7 @@ class Exponential(Loss):
     is_convex = True
     smoothness = None
     has_proba = True
+    thread_safe = True
 
     def loss_gradient(self, y, raw):
         xp, _ = get_namespace(raw)
@@ -551,6 +558,7 @@ class Brier(_SigmoidLink, Loss):
     is_convex = False
     smoothness = 0.155
     has_proba = True
+    thread_safe = True
 
     def loss_gradient(self, y, raw):
         xp, _ = get_namespace(raw)

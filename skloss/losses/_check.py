@@ -145,10 +145,21 @@ def _check_shapes_dtypes(loss, rng, n, k):
                 if value.shape != shape:
                     _fail(loss, "shape", f"{what} has shape {value.shape}, "
                           f"expected {shape} for raw of shape {raw.shape}")
-                if value.dtype != dtype:
+                if value.dtype == dtype:
+                    continue
+                if not np.issubdtype(value.dtype, np.floating):
                     _fail(loss, "dtype", f"{what} is {value.dtype} for "
-                          f"{np.dtype(dtype).name} input; keep the input dtype "
-                          "(use Python float scalars, not float64 arrays)")
+                          f"{np.dtype(dtype).name} input; return floating "
+                          "values of the input dtype")
+                # Training casts another floating dtype to the data's (the
+                # loss-output guard): slower, not wrong.
+                warnings.warn(
+                    f"{type(loss).__name__}.{what} is {value.dtype} for "
+                    f"{np.dtype(dtype).name} input; fits cast it to the input "
+                    "dtype. Keep the input dtype to skip the cast (use Python "
+                    "float scalars, not float64 arrays or scalars).",
+                    UserWarning, stacklevel=3,
+                )
 
 
 def _extreme_raw(y, magnitude, dtype, rng):

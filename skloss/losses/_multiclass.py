@@ -65,6 +65,7 @@ class SoftmaxCrossEntropy(Loss):
     is_convex = True
     smoothness = 0.5
     has_proba = True
+    thread_safe = True
 
     def __init__(self, label_smoothing=0.0):
         self.label_smoothing = label_smoothing
@@ -162,6 +163,7 @@ class MulticlassFocal(Loss):
     _parameter_constraints = {"gamma": [Interval(Real, 0, None, closed="left")]}
     multiclass = True
     has_proba = True
+    thread_safe = True
 
     def __init__(self, gamma=2.0):
         self.gamma = gamma
@@ -243,6 +245,7 @@ class MulticlassHinge(Loss):
     is_convex = True
     smoothness = None
     has_proba = False
+    thread_safe = True
 
     def loss_gradient(self, y, raw):
         xp, _ = get_namespace(raw)
