@@ -35,7 +35,9 @@ from sklearn.exceptions import InconsistentVersionWarning
 from . import _version
 from .losses import _registry
 from .losses._base import Loss
-from .losses._pickling import (  # noqa: F401 - pickles saved before the split name these here
+# Pickles saved before the split name _restore_loss (and users may import
+# LossNotFoundError) from this module: keep both names here.
+from .losses._pickling import (  # noqa: F401
     LossNotFoundError,
     SavedLoss,
     _restore_loss,

@@ -482,3 +482,14 @@ def test_without_cloudpickle_a_script_loss_names_the_fix(script_losses, monkeypa
         with pytest.raises(LossNotFoundError, match=r"pip install cloudpickle.*"
                            r"skloss\[pickle\].*importable module"):
             pickle.loads(data)
+
+
+def test_pickles_saved_before_the_split_still_load():
+    # Pickles written before losses/_pickling.py existed name the loss's
+    # rebuilder in skloss._persistence: that name still works.
+    data = pickle.dumps(SmoothHinge(width=0.3), protocol=0)
+    assert b"skloss.losses._pickling\n_restore_loss" in data
+    old = data.replace(b"skloss.losses._pickling\n_restore_loss",
+                       b"skloss._persistence\n_restore_loss")
+    loaded = pickle.loads(old)
+    assert type(loaded) is SmoothHinge and loaded.width == 0.3
