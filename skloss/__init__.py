@@ -2,7 +2,9 @@
 
 from ._classifier import GDLogisticClassifier
 from ._exceptions import DivergenceError
-from ._persistence import LossNotFoundError, SklossVersionWarning, skops_trusted_types
+from ._persistence import SklossVersionWarning
+from ._skops import skops_trusted_types
+from ._version import __version__
 from .losses import (
     Loss,
     LossContractError,
@@ -12,8 +14,7 @@ from .losses import (
     register_loss,
     unregister_loss,
 )
-
-__version__ = "0.1.0"
+from .losses._pickling import LossNotFoundError
 
 __all__ = [
     "DivergenceError",

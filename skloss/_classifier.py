@@ -32,8 +32,8 @@ from ._labels import encode_labels, stream_classes, targets
 from ._objective import LinearObjective
 from ._penalties import make_penalty
 from ._persistence import add_state as add_persistence_state
+from ._persistence import pickle_reduce
 from ._persistence import pop_state as pop_persistence_state
-from ._persistence import rebuild_estimator
 from ._weights import check_sample_weight, fit_sample_weight, running_sample_weight
 from .losses import Loss, available_losses, get_loss, get_loss_class
 from .optim import (
@@ -386,14 +386,15 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         return self
 
     def __getstate__(self):
-        # The skloss version, and where user losses live, travel with the
-        # model (see skloss._persistence).
+        # The portable form (skops): the skloss version and user-loss
+        # records travel with the model as data (see skloss._persistence).
         return add_persistence_state(self, super().__getstate__())
 
     def __reduce_ex__(self, protocol):
-        # Pickle (and copy) rebuild through rebuild_estimator, the one path
-        # on which the state's loss records may import their module.
-        return (rebuild_estimator, (type(self), self.__getstate__()))
+        # Pickle's form (and copy's): rebuilt through rebuild_estimator, the
+        # one path on which the state's loss records may import their module
+        # and a script's loss travels by value.
+        return pickle_reduce(self, super().__getstate__())
 
     def __setstate__(self, state):
         # Any other loader (skops): the state's records import nothing.

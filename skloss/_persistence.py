@@ -1,31 +1,50 @@
-"""Saving and loading models: version checks and user losses.
+"""Saving and loading models: the estimator's side.
 
-A pickled :class:`~skloss.GDLogisticClassifier` carries
+A saved :class:`~skloss.GDLogisticClassifier` carries
 
 * the skloss version that saved it; loading it with another version warns
   with :class:`SklossVersionWarning`, as scikit-learn's
   ``InconsistentVersionWarning`` does for its own estimators;
-* where each user loss it may need lives (module and qualified name), so
-  that a process which never registered the loss (a joblib worker, a fresh
-  interpreter) imports and registers it on load or on first use by name.
-  Only pickle's path imports (pickle imports whatever its file names);
-  loaded through ``__setstate__`` alone (skops), the records are looked up
-  among the modules already imported and never import one.
+* the record of its loss when that is a user loss given by registry name
+  (``_skloss_loss``: name, module, qualified name), and where the other
+  registered user losses live (``_skloss_registry``), so that a process
+  which never registered them (a joblib worker, a fresh interpreter) finds
+  them on load or on first use by name.
 
-A user loss *instance* pickles through :func:`_restore_loss`: on load its
-class is found by import, by registry name, or (for classes defined in
-``__main__`` or inside a function) from a by-value copy made with
-cloudpickle where available. When none works, loading fails with
-:class:`LossNotFoundError`, whose message names the loss and how to
-register it.
+Two forms, two threat models (``docs/reliability.rst``):
+
+* ``__reduce_ex__`` gives **pickle's** form, rebuilt by
+  :func:`rebuild_estimator`: its records may import the module they name,
+  as pickle imports whatever its file names, and a registry entry whose
+  class no other process can import (defined in ``__main__``) travels by
+  value (cloudpickle), so that ``GridSearchCV(..., n_jobs=2)`` workers and
+  fresh processes know ``loss="mine"``.
+* ``__getstate__`` gives the **portable** form, the one skops saves: data
+  only. Loaded through ``__setstate__`` alone, its records are looked up
+  among the modules already imported and never import one, and a loss
+  instance whose class skops cannot import travels as a
+  :class:`~skloss.losses._pickling.SavedLoss` record.
+
+How a loss instance itself pickles lives in :mod:`skloss.losses._pickling`.
 """
 
 import warnings
 
 from sklearn.exceptions import InconsistentVersionWarning
 
+from . import _version
 from .losses import _registry
 from .losses._base import Loss
+# Pickles saved before the split name _restore_loss (and users may import
+# LossNotFoundError) from this module: keep both names here.
+from .losses._pickling import (  # noqa: F401
+    LossNotFoundError,
+    SavedLoss,
+    _restore_loss,
+    find_named_class,
+    importable_by_name,
+    name_record,
+)
 
 
 class SklossVersionWarning(InconsistentVersionWarning):
@@ -76,132 +95,60 @@ class SklossVersionWarning(InconsistentVersionWarning):
         )
 
 
-class LossNotFoundError(ValueError):
-    """A saved model needs a user loss that cannot be found.
-
-    Raised while loading; the message names the loss, where it was defined,
-    and how to make it available again.
-
-    Examples
-    --------
-    >>> from skloss import LossNotFoundError
-    >>> issubclass(LossNotFoundError, ValueError)
-    True
-    """
-
-
-def _cloudpickle():
-    try:
-        from joblib.externals import cloudpickle
-    except ImportError:  # pragma: no cover - joblib ships with scikit-learn
-        try:
-            import cloudpickle
-        except ImportError:
-            return None
-    return cloudpickle
-
-
-def loss_record(cls):
-    """What a pickle needs to find the loss class ``cls`` again."""
-    record = {
-        "name": _registry.registered_name(cls),
-        "module": cls.__module__,
-        "qualname": cls.__qualname__,
-        "blob": None,
-    }
-    if cls.__module__ == "__main__" or "<locals>" in cls.__qualname__:
-        # Not importable by name in another process: keep a by-value copy.
-        cp = _cloudpickle()
-        if cp is not None:
-            try:
-                record["blob"] = cp.dumps(cls)
-            except Exception:  # noqa: BLE001 - best effort, e.g. closures
-                record["blob"] = None
-    return record
-
-
-def _not_found(name, module, qualname, reason):
-    label = repr(name) if name else f"{module}.{qualname}"
-    register = (
-        f"skloss.register_loss({name!r}, {qualname.split('.')[-1]})"
-        if name
-        else "skloss.register_loss(name, LossClass)"
-    )
-    return LossNotFoundError(
-        f"Cannot load the loss {label} (class {qualname} from module "
-        f"{module!r}): {reason}. Make that module importable again, or define "
-        f"the loss class and register it before loading, with {register}."
-    )
-
-
-def _find_class(record):
-    name, module, qualname = record["name"], record["module"], record["qualname"]
-    try:
-        return _registry.import_loss_class(module, qualname), None
-    except (ImportError, AttributeError, TypeError) as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-    registered = None
-    if name and _registry.is_registered(name):
-        registered = _registry.get_loss_class(name)
-        if registered.__module__ == module and registered.__qualname__ == qualname:
-            return registered, None
-    if record.get("blob") is not None:
-        cp = _cloudpickle()
-        if cp is not None:
-            try:
-                cls = cp.loads(record["blob"])
-            except Exception as exc:  # noqa: BLE001
-                reason += f"; its saved copy does not load ({exc})"
-            else:
-                if isinstance(cls, type) and issubclass(cls, Loss):
-                    return cls, None
-    if registered is not None:
-        return registered, None
-    return None, reason
-
-
-def _ensure_registered(name, cls):
-    if name and not _registry.is_registered(name):
-        try:
-            _registry.register_loss(name, cls)
-        except ValueError:  # registered meanwhile by another thread
-            pass
-
-
-def _restore_loss(record, state):
-    """Rebuild a pickled user loss (the target of ``Loss.__reduce_ex__``)."""
-    cls, reason = _find_class(record)
-    if cls is None:
-        raise _not_found(record["name"], record["module"], record["qualname"], reason)
-    _ensure_registered(record["name"], cls)
-    loss = cls.__new__(cls)
-    loss.__setstate__(state)
-    return loss
-
-
-# -- the estimator's side ---------------------------------------------------
-
-
-def add_state(estimator, state):
-    """Add the skloss version and user-loss locations to a pickled state."""
-    from . import __version__
-
+def _records(state, *, by_value):
+    """Add the version, the loss's record and the registry locations."""
     state = dict(state)
-    state["_skloss_version"] = __version__
+    state["_skloss_version"] = _version.__version__
     locations = _registry.user_loss_locations()
-    loss = state.get("loss")
-    if isinstance(loss, str) and _registry.is_registered(loss):
-        cls = _registry.get_loss_class(loss)
-        if not _registry.is_builtin(cls):
-            state["_skloss_loss"] = {
-                "name": loss,
-                "module": cls.__module__,
-                "qualname": cls.__qualname__,
-            }
-            locations.pop(loss, None)
+    record = name_record(state.get("loss"), by_value=by_value)
+    if record is not None:
+        state["_skloss_loss"] = record
+        locations.pop(record["name"], None)
     if locations:
         state["_skloss_registry"] = locations
     return state
+
+
+def _needed_by_value(state):
+    """Records, with by-value copies, of the registry entries the estimator
+    needs beyond its loss's own (its multinomial form) that no other
+    process can import by name."""
+    loss = state.get("loss")
+    if isinstance(loss, str) and _registry.is_registered(loss):
+        loss = _registry.get_loss_class(loss)
+    multinomial = getattr(loss, "multinomial", None)
+    record = name_record(multinomial, by_value=True)
+    if record is None or importable_by_name(_registry.get_loss_class(multinomial)):
+        return []
+    return [record]
+
+
+def add_state(estimator, state):
+    """The portable state (``__getstate__``, skops): data only.
+
+    The version and user-loss records are added; a loss instance whose
+    class another process cannot import becomes a :class:`SavedLoss`.
+    """
+    state = _records(state, by_value=False)
+    for key, value in state.items():
+        if isinstance(value, Loss) and not importable_by_name(type(value)):
+            state[key] = SavedLoss(value)
+    return state
+
+
+def pickle_reduce(estimator, state):
+    """Pickle's form of ``estimator`` (its ``__reduce_ex__``).
+
+    The records of :func:`add_state`, plus by-value copies of the registry
+    entries it needs whose class no other process can import; loss
+    instances stay themselves (they pickle through
+    :mod:`skloss.losses._pickling`).
+    """
+    state = _records(state, by_value=True)
+    needed = _needed_by_value(state)
+    if needed:
+        state["_skloss_by_value"] = needed
+    return rebuild_estimator, (type(estimator), state)
 
 
 def rebuild_estimator(cls, state):
@@ -216,78 +163,47 @@ def rebuild_estimator(cls, state):
     return estimator
 
 
+def _check_record(record):
+    if not (
+        isinstance(record, dict)
+        and all(isinstance(record.get(k), str) for k in ("name", "module", "qualname"))
+    ):
+        raise ValueError(
+            f"The model file's loss record {record!r} is malformed: expected "
+            "a dict of strings 'name', 'module' and 'qualname'. The file was "
+            "not written by skloss; do not load it."
+        )
+    return record
+
+
 def pop_state(estimator, state, may_import=False):
-    """Check the version, make the estimator's loss available, strip keys.
+    """Check the version, make the estimator's losses available, strip keys.
 
     ``may_import``: whether the user-loss records of ``state`` may import
-    the modules they name (pickle's path only, see
+    the modules they name and load by-value copies (pickle's path only, see
     :func:`rebuild_estimator`); otherwise a record's class is looked up
     among the modules already imported, so that a file's data never makes
-    skloss import a module the user did not approve.
+    skloss import a module the user did not approve, nor run its code.
     """
-    from . import __version__
-
     state = dict(state)
     version = state.pop("_skloss_version", "unknown")
-    if version != __version__:
+    if version != _version.__version__:
         warnings.warn(
             SklossVersionWarning(
                 estimator_name=type(estimator).__name__,
-                current_version=__version__,
+                current_version=_version.__version__,
                 original_version=version,
             ),
             stacklevel=2,
         )
     for name, (module, qualname) in state.pop("_skloss_registry", {}).items():
         _registry.add_hint(name, module, qualname, may_import=may_import)
-    record = state.pop("_skloss_loss", None)
-    if record is not None and not _registry.is_registered(record["name"]):
-        try:
-            cls = _registry.import_loss_class(
-                record["module"], record["qualname"], may_import=may_import
-            )
-        except (ImportError, AttributeError, TypeError) as exc:
-            raise _not_found(
-                record["name"],
-                record["module"],
-                record["qualname"],
-                f"{type(exc).__name__}: {exc}",
-            ) from exc
-        _ensure_registered(record["name"], cls)
+    # By-value copies are code: only a pickle (code already) may run them.
+    needed = state.pop("_skloss_by_value", [])
+    records = [state.pop("_skloss_loss")] if "_skloss_loss" in state else []
+    for record in records + (list(needed) if may_import else []):
+        find_named_class(_check_record(record), may_import=may_import)
+    for key, value in state.items():
+        if isinstance(value, SavedLoss):
+            state[key] = value.restore()
     return state
-
-
-def skops_trusted_types():
-    """The skloss types to trust when loading a model with ``skops.io``.
-
-    The estimator, every built-in loss class, and the learning-rate
-    schedule classes that a fitted model keeps for ``partial_fit``
-    (``skloss.optim._schedules``). A model trained with a user loss or a
-    user schedule needs that class trusted as well.
-
-    Returns
-    -------
-    types : list of str
-        Fully qualified type names, for ``skops.io.load(..., trusted=...)``.
-
-    Examples
-    --------
-    >>> from skloss import skops_trusted_types
-    >>> "skloss._classifier.GDLogisticClassifier" in skops_trusted_types()
-    True
-    """
-    import inspect
-
-    from ._classifier import GDLogisticClassifier
-    from .optim import _schedules
-
-    classes = [GDLogisticClassifier]
-    for info in _registry.available_losses().values():
-        if _registry.is_builtin(info["class"]):
-            classes.append(info["class"])
-    for _, cls in inspect.getmembers(_schedules, inspect.isclass):
-        if cls.__module__ == _schedules.__name__ and issubclass(
-            cls, _schedules.Schedule
-        ):
-            classes.append(cls)
-    return sorted({f"{c.__module__}.{c.__qualname__}" for c in classes})

@@ -134,3 +134,45 @@ def test_copies_keep_the_fitted_model(fitted):
     assert (clone_.coef_ == fitted.coef_).all()
     assert isinstance(pickle.loads(pickle.dumps(fitted)), GDLogisticClassifier)
     assert issubclass(type(clone_.loss_), Loss)
+
+
+class _Payload:
+    """Unpickling this runs code: it writes ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (exec, (f"open({self.marker!r}, 'w').write('ran')",))
+
+
+def test_a_by_value_copy_in_a_skops_file_never_runs(fitted, tmp_path):
+    # By-value copies are pickle's alone (a pickle is code already); in a
+    # skops file they are data and are never unpickled.
+    marker = tmp_path / "ran"
+    blob = pickle.dumps(_Payload(marker))
+    record = {"name": "hostile_copy", "module": "__main__",
+              "qualname": "Nowhere", "blob": blob}
+    data = _hostile_state(fitted, _skloss_by_value=[dict(record, name="hostile_extra")])
+    assert set(sio.get_untrusted_types(data=data)) <= set(skops_trusted_types())
+    sio.loads(data, trusted=skops_trusted_types())
+    assert "hostile_extra" not in available_losses()
+    data = _hostile_state(fitted, loss="hostile_copy", _skloss_loss=record)
+    with pytest.raises(LossNotFoundError, match="hostile_copy"):
+        sio.loads(data, trusted=skops_trusted_types())
+    assert not marker.exists()
+
+
+def test_a_saved_loss_record_imports_nothing(fitted, probe_module):
+    # A SavedLoss (skops's record of a script's loss) naming a module that
+    # no one imported is looked up, never imported.
+    from skloss.losses._pickling import SavedLoss
+
+    saved = SavedLoss.__new__(SavedLoss)
+    saved.name, saved.module, saved.qualname, saved.state = (
+        None, PROBE, "Probe", {})
+    data = _hostile_state(fitted, loss_=saved)
+    assert set(sio.get_untrusted_types(data=data)) <= set(skops_trusted_types())
+    with pytest.raises(LossNotFoundError, match="Probe"):
+        sio.loads(data, trusted=skops_trusted_types())
+    assert PROBE not in sys.modules and not probe_module.exists()

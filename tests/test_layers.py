@@ -1,8 +1,11 @@
 """The package's module-level imports follow the layers of DESIGN.md.
 
 Each module imports only from its own layer or the ones below it, and the
-import graph has no cycles. Only module-level imports are walked: imports
-inside functions (optional dependencies, ``Loss.__reduce_ex__``) are lazy.
+import graph has no cycles. Every skloss import is walked, lazy ones inside
+functions included: the one lazy import DESIGN.md allows inside the package
+(``Loss.__reduce_ex__`` -> ``losses._pickling``) is listed in
+``ALLOWED_LAZY`` and checked to stay inside a function. Optional
+dependencies (matplotlib, dask, torch, cloudpickle) are outside the package.
 """
 
 import ast
@@ -47,19 +50,10 @@ LAYERS = {
 # only; the objective is passed in, duck-typed, never imported.
 ONLY_LAYERS = {"skloss.optim": {1, 4}}
 
-# The persistence cycles (_classifier <-> _persistence, losses <->
-# _persistence, skloss <-> _persistence), closed by lazy upward imports today.
-# They go when the persistence split (losses/_pickling.py, _skops.py) lands
-# on the `reliability` branch: delete this set then.
-PENDING_PERSISTENCE_SPLIT = {
-    ("skloss.losses._base", "skloss._persistence"),
-    # Loss.__reduce_ex__ asks the registry whether a loss is built in; the
-    # split moves that into losses._pickling (DESIGN.md's one allowed lazy
-    # import).
-    ("skloss.losses._base", "skloss.losses._registry"),
-    ("skloss._persistence", "skloss._classifier"),
-    ("skloss._persistence", "skloss"),
-}
+# The one lazy import DESIGN.md allows inside the package: a loss pickles
+# through losses._pickling, which sits above losses._base (it imports the
+# registry). It must stay inside a function, and is no cycle.
+ALLOWED_LAZY = {("skloss.losses._base", "skloss.losses._pickling")}
 
 
 def _module_name(path):
@@ -67,6 +61,11 @@ def _module_name(path):
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
+
+
+def _is_module(name):
+    path = PACKAGE.parent / name.replace(".", "/")
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
 
 
 def _imports(path):
@@ -84,11 +83,13 @@ def _imports(path):
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module
-            found.add(target)
-            for alias in node.names:
-                sub = f"{target}.{alias.name}"
-                if (PACKAGE.parent / sub.replace(".", "/")).with_suffix(".py").exists():
-                    found.add(sub)
+            subs = {f"{target}.{alias.name}" for alias in node.names}
+            subs = {s for s in subs if _is_module(s)}
+            found.update(subs)
+            if node.module or len(subs) < len(node.names):
+                # ``from . import _version`` imports the module only; a name
+                # taken from the package itself is an import of the package.
+                found.add(target)
     return {m for m in found if m == "skloss" or m.startswith("skloss.")}
 
 
@@ -123,14 +124,13 @@ def test_imports_go_down(module):
             _layer(target) > _layer(module)
             or _layer(target) not in _only_layers(module)
         )
-        and (module, target) not in PENDING_PERSISTENCE_SPLIT
     }
     assert not upward, f"{module} (layer {_layer(module)}) imports upward: {sorted(upward)}"
 
 
 def test_no_import_cycles():
     graph = {
-        m: {t for t in ts if (m, t) not in PENDING_PERSISTENCE_SPLIT}
+        m: {t for t in ts if (m, t) not in ALLOWED_LAZY}
         for m, ts in _graph().items()
     }
     state = {}
@@ -147,3 +147,25 @@ def test_no_import_cycles():
     for node in graph:
         if node not in state:
             visit(node, [node])
+
+
+@pytest.mark.parametrize("edge", sorted(ALLOWED_LAZY))
+def test_the_allowed_lazy_import_is_inside_a_function(edge):
+    module, target = edge
+    path = PACKAGE.parent / (module.replace(".", "/") + ".py")
+    tree = ast.parse(path.read_text())
+    inside = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            inside.update(id(n) for n in ast.walk(node))
+    package = module.rpartition(".")[0].split(".")
+    found_lazy = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[: len(package) - node.level + 1]
+            names = [".".join(base + ([node.module] if node.module else []))]
+            names += [f"{names[0]}.{a.name}" for a in node.names]
+            if target in names:
+                assert id(node) in inside, f"{module} imports {target} at module level"
+                found_lazy = True
+    assert found_lazy, f"{module} no longer imports {target}: drop the allowance"

@@ -7,10 +7,13 @@ module missing there) is in test_custom_loss.py.
 
 import copy
 import io
+import os
 import pickle
+import subprocess
 import sys
 import types
 import warnings
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -120,7 +123,7 @@ def test_copies_of_a_loss_defined_in_a_function():
 def test_another_skloss_version_warns(iris, monkeypatch):
     X, y = iris
     model = _fit(X, y)
-    monkeypatch.setattr(skloss, "__version__", "0.0.1")
+    monkeypatch.setattr(skloss._version, "__version__", "0.0.1")
     data = pickle.dumps(model)
     monkeypatch.undo()
     with pytest.warns(SklossVersionWarning) as record:
@@ -268,3 +271,225 @@ def test_skops_with_a_user_loss_needs_its_class_trusted(iris):
     assert extra == {"user_losses.mylosses.SmoothHinge"}
     loaded = sio.loads(data, trusted=skops_trusted_types() + sorted(extra))
     _same_predictions(model, loaded, X)
+
+
+# -- losses defined in a script (``__main__``), in other processes -----------
+
+REPO = Path(__file__).resolve().parent.parent
+
+SCRIPT_HEADER = """
+import pickle, sys
+import numpy as np
+from skloss import GDLogisticClassifier, Loss, LossNotFoundError
+from skloss import register_loss, skops_trusted_types
+import skops.io as sio
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(60, 3))
+y = (X[:, 0] + 0.3 * rng.normal(size=60) > 0).astype(int)
+mode, path = sys.argv[1], sys.argv[2]
+"""
+
+SCRIPT_LOSS = """
+class ScriptLoss(Loss):
+    is_convex = True
+    smoothness = 0.25
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    def loss(self, y, raw):
+        return np.logaddexp(0, -(2 * y - 1) * raw * self.scale) / self.scale
+
+    def gradient(self, y, raw):
+        s = 2 * y - 1
+        return -s / (1 + np.exp(s * raw * self.scale))
+"""
+
+SAVE = SCRIPT_HEADER + SCRIPT_LOSS + """
+from sklearn.model_selection import GridSearchCV
+
+register_loss("script_named", ScriptLoss)
+models = []
+for loss, grid in [(ScriptLoss(), {"loss__scale": [0.5, 1.0]}),
+                   ("script_named", {"alpha": [1e-4, 1e-2]})]:
+    base = GDLogisticClassifier(loss=loss, max_iter=15, tol=None)
+    search = GridSearchCV(base, grid, cv=2, n_jobs=2).fit(X, y)
+    models.append(search.best_estimator_)
+with open(path + ".pkl", "wb") as f:
+    pickle.dump(models, f)
+for i, model in enumerate(models):
+    sio.dump(model, f"{path}.{i}.skops")
+np.save(path + ".npy", np.array([m.decision_function(X) for m in models]))
+print("saved")
+"""
+
+LOAD = SCRIPT_HEADER + """
+# A fresh process that never defined ScriptLoss.
+with open(path + ".pkl", "rb") as f:
+    models = pickle.load(f)
+expected = np.load(path + ".npy")
+for model, decision in zip(models, expected):
+    assert type(model.loss_).__name__ == "ScriptLoss"
+    np.testing.assert_array_equal(model.decision_function(X), decision)
+# The named loss came back into the registry: it fits again by name.
+GDLogisticClassifier(loss="script_named", max_iter=2).fit(X, y)
+print("pickle ok")
+"""
+
+SKOPS_LOAD = SCRIPT_HEADER + """
+from skloss.losses import _pickling
+
+def _no_code(*args):
+    raise AssertionError("a skops load reached for a by-value copy")
+
+_pickling._cloudpickle = _no_code
+for i in range(2):
+    data = open(f"{path}.{i}.skops", "rb").read()
+    assert set(sio.get_untrusted_types(data=data)) <= set(skops_trusted_types())
+    try:
+        sio.loads(data, trusted=skops_trusted_types())
+    except LossNotFoundError as exc:
+        print("ERROR:", exc)
+"""
+
+
+def _run_script(tmp_path, name, source, *args):
+    script = tmp_path / f"{name}.py"
+    script.write_text(source)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run(
+        [sys.executable, str(script), *args], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    return out.stdout
+
+
+def test_a_script_loss_in_grid_search_workers_and_a_fresh_process(tmp_path):
+    # GridSearchCV(n_jobs=2) unpickles the estimator in worker processes
+    # that never ran the script: the loss class (an instance's, or the one
+    # registered under the name the estimator is given) travels by value.
+    pytest.importorskip("skops.io")
+    base = str(tmp_path / "model")
+    assert "saved" in _run_script(tmp_path, "save", SAVE, "save", base)
+    assert "pickle ok" in _run_script(tmp_path, "load", LOAD, "load", base)
+    # The skops files of the same models are data: in a fresh process they
+    # fail clearly, and never reach for a by-value copy.
+    out = _run_script(tmp_path, "skops_load", SKOPS_LOAD, "load", base)
+    assert out.count("ERROR:") == 2 and "ScriptLoss" in out
+
+
+SKOPS_MAIN = SCRIPT_HEADER + """
+if mode != "missing":
+""" + SCRIPT_LOSS.replace("\n", "\n    ") + """
+if mode == "save":
+    register_loss("main_loss", ScriptLoss)
+    model = GDLogisticClassifier(loss=ScriptLoss(scale=0.5), max_iter=20).fit(X, y)
+    sio.dump(model, path)
+    np.save(path + ".npy", model.decision_function(X))
+elif mode == "missing":
+    try:
+        sio.load(path, trusted=skops_trusted_types())
+    except LossNotFoundError as exc:
+        print("ERROR:", exc)
+else:
+    if mode == "load-registered":
+        register_loss("main_loss", ScriptLoss)
+    model = sio.load(path, trusted=skops_trusted_types())
+    assert type(model.loss_) is ScriptLoss and model.loss_.scale == 0.5
+    np.testing.assert_array_equal(model.decision_function(X), np.load(path + ".npy"))
+    print("loaded")
+"""
+
+
+def test_a_skops_loss_from_main_in_a_fresh_process(tmp_path):
+    # skops names a __main__ class by module path, which a fresh process
+    # does not have (AttributeError: module '__main__' has no attribute);
+    # skloss saves such a loss as a SavedLoss record instead.
+    pytest.importorskip("skops.io")
+    path = str(tmp_path / "m.skops")
+    _run_script(tmp_path, "main_loss", SKOPS_MAIN, "save", path)
+    message = _run_script(tmp_path, "main_loss", SKOPS_MAIN, "missing", path)
+    assert "ERROR:" in message and "'main_loss'" in message
+    assert "register_loss('main_loss', ScriptLoss)" in message
+    for mode in ("load-registered", "load-defined"):
+        assert "loaded" in _run_script(tmp_path, "main_loss", SKOPS_MAIN, mode, path)
+
+
+def _script_class(base, name, **attrs):
+    """A loss class that claims to live in ``__main__`` (as a script's does)
+    but that this process's ``__main__`` does not have."""
+    cls = type(name, (base,), dict(attrs))
+    cls.__module__ = "__main__"
+    return cls
+
+
+@pytest.fixture
+def script_losses():
+    """A binary loss and its multinomial form, registered from a 'script'."""
+    from skloss.losses import LogLoss, SoftmaxCrossEntropy
+
+    multi = _script_class(SoftmaxCrossEntropy, "ScriptMulti")
+    binary = _script_class(LogLoss, "ScriptBinary", multinomial="script_multi")
+    register_loss("script_multi", multi)
+    register_loss("script_binary", binary)
+    yield binary, multi
+    for name in ("script_binary", "script_multi"):
+        if is_registered(name):
+            unregister_loss(name)
+
+
+def test_a_script_loss_registered_by_name_travels_with_its_multinomial_form(
+    script_losses, iris
+):
+    X, y = iris
+    model = GDLogisticClassifier(loss="script_binary", max_iter=10, tol=None)
+    data = pickle.dumps(model)
+    expected = copy.deepcopy(model).fit(X, y)
+    assert type(expected.loss_).__name__ == "ScriptMulti"
+    unregister_loss("script_binary")
+    unregister_loss("script_multi")
+    loaded = pickle.loads(data)  # as a worker that never ran the script
+    assert is_registered("script_binary") and is_registered("script_multi")
+    loaded.fit(X, y)  # three classes: the multinomial form, found by name
+    assert type(loaded.loss_).__name__ == "ScriptMulti"
+    np.testing.assert_array_equal(
+        loaded.decision_function(X), expected.decision_function(X)
+    )
+
+
+def test_the_portable_state_carries_no_code(script_losses, iris):
+    binary, _ = script_losses
+    X, y = iris
+    for loss in ("script_binary", binary()):
+        state = GDLogisticClassifier(loss=loss, max_iter=2).fit(X, y > 0).__getstate__()
+        assert "_skloss_by_value" not in state
+        assert "blob" not in state.get("_skloss_loss", {})
+        assert not any(isinstance(v, Loss) and v.__module__ == "__main__"
+                       for v in state.values())
+
+
+def test_without_cloudpickle_a_script_loss_names_the_fix(script_losses, monkeypatch):
+    from skloss.losses import _pickling
+
+    binary, _ = script_losses
+    monkeypatch.setattr(_pickling, "_cloudpickle", lambda: None)
+    named = pickle.dumps(GDLogisticClassifier(loss="script_binary"))
+    instance = pickle.dumps(binary())
+    unregister_loss("script_binary")
+    for data in (named, instance):
+        with pytest.raises(LossNotFoundError, match=r"pip install cloudpickle.*"
+                           r"skloss\[pickle\].*importable module"):
+            pickle.loads(data)
+
+
+def test_pickles_saved_before_the_split_still_load():
+    # Pickles written before losses/_pickling.py existed name the loss's
+    # rebuilder in skloss._persistence: that name still works.
+    data = pickle.dumps(SmoothHinge(width=0.3), protocol=0)
+    assert b"skloss.losses._pickling\n_restore_loss" in data
+    old = data.replace(b"skloss.losses._pickling\n_restore_loss",
+                       b"skloss._persistence\n_restore_loss")
+    loaded = pickle.loads(old)
+    assert type(loaded) is SmoothHinge and loaded.width == 0.3

@@ -88,17 +88,13 @@ class Loss(BaseEstimator):
 
     def __reduce_ex__(self, protocol):
         # Built-in losses pickle as usual. A user loss pickles through
-        # skloss._persistence._restore_loss, which finds its class again in
-        # another process (import, registry name, or a by-value copy) and
-        # fails with a message naming the loss when it cannot.
-        from ._registry import is_builtin
+        # skloss.losses._pickling._restore_loss, which finds its class again
+        # in another process (import, registry name, or a by-value copy) and
+        # fails with a message naming the loss when it cannot. The one lazy
+        # import the layers allow (DESIGN.md): _pickling sits above _base.
+        from ._pickling import reduce_loss
 
-        cls = type(self)
-        if is_builtin(cls):
-            return super().__reduce_ex__(protocol)
-        from .._persistence import _restore_loss, loss_record
-
-        return (_restore_loss, (loss_record(cls), self.__getstate__()))
+        return reduce_loss(self, protocol)
 
     def __copy__(self):
         new = type(self).__new__(type(self))
