@@ -10,13 +10,10 @@ import numpy as np
 from sklearn.utils._array_api import get_namespace
 from sklearn.utils._param_validation import Interval
 
+from . import _numpy_kernels as numpy_kernels
 from ._base import Loss
+from ._links import log_softmax
 from ._registry import register_loss
-
-
-def _log_softmax(raw, xp):
-    shifted = raw - xp.max(raw, axis=1, keepdims=True)
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
 
 
 @register_loss(
@@ -76,50 +73,30 @@ class SoftmaxCrossEntropy(Loss):
 
     def loss(self, y, raw):
         xp, _ = get_namespace(raw)
-        return -xp.sum(self._target(y) * _log_softmax(raw, xp), axis=1)
+        return -xp.sum(self._target(y) * log_softmax(raw, xp), axis=1)
 
     def gradient(self, y, raw):
         return self.loss_gradient(y, raw)[1]
 
     def loss_gradient(self, y, raw):
         t = self._target(y)
-        if (
-            type(raw) is np.ndarray
-            and raw.dtype.kind == "f"
-            and raw.ndim == 2
-            and getattr(t, "shape", None) == raw.shape
-        ):
-            # NumPy fast path (see benchmarks/run.py): without the max-shift
-            # while the row sums of exp(raw) stay normal and finite (checked
-            # on n values), with row sums as BLAS products, in place.
-            finfo = np.finfo(raw.dtype)
-            with np.errstate(over="ignore", invalid="ignore"):
-                e = np.exp(raw)
-                ones = np.ones(raw.shape[1], dtype=raw.dtype)
-                sums = e @ ones
-                lo, hi = np.min(sums), np.max(sums)
-            if lo >= finfo.tiny * 2.0**finfo.nmant and hi <= finfo.max:
-                total = t @ ones
-                loss = np.log(sums)
-                loss *= total
-                loss -= np.einsum("ij,ij->i", t, raw)
-                np.divide(total, sums, out=sums)
-                e *= sums[:, None]
-                e -= t
-                return loss, e
+        if raw.ndim == 2 and numpy_kernels.applies(raw, t):
+            out = numpy_kernels.softmax_cross_entropy_gradient(t, raw)
+            if out is not None:
+                return out
         xp, _ = get_namespace(raw)
-        log_p = _log_softmax(raw, xp)
+        log_p = log_softmax(raw, xp)
         loss = -xp.sum(t * log_p, axis=1)
         total = xp.sum(t, axis=1, keepdims=True)
         return loss, xp.exp(log_p) * total - t
 
     def predict_proba(self, raw):
         xp, _ = get_namespace(raw)
-        return xp.exp(_log_softmax(raw, xp))
+        return xp.exp(log_softmax(raw, xp))
 
     def predict_log_proba(self, raw):
         xp, _ = get_namespace(raw)
-        return _log_softmax(raw, xp)
+        return log_softmax(raw, xp)
 
 
 @register_loss("multiclass_focal", aliases=("softmax_focal",))
@@ -181,7 +158,7 @@ class MulticlassFocal(Loss):
 
     def loss(self, y, raw):
         xp, _ = get_namespace(raw)
-        log_p = _log_softmax(raw, xp)
+        log_p = log_softmax(raw, xp)
         q = -xp.expm1(log_p)
         return -xp.sum(y * q ** float(self.gamma) * log_p, axis=1)
 
@@ -191,7 +168,7 @@ class MulticlassFocal(Loss):
     def loss_gradient(self, y, raw):
         xp, _ = get_namespace(raw)
         gamma = float(self.gamma)
-        log_p = _log_softmax(raw, xp)
+        log_p = log_softmax(raw, xp)
         p = xp.exp(log_p)
         q = -xp.expm1(log_p)
         qg = q**gamma
@@ -204,11 +181,11 @@ class MulticlassFocal(Loss):
 
     def predict_proba(self, raw):
         xp, _ = get_namespace(raw)
-        return xp.exp(_log_softmax(raw, xp))
+        return xp.exp(log_softmax(raw, xp))
 
     def predict_log_proba(self, raw):
         xp, _ = get_namespace(raw)
-        return _log_softmax(raw, xp)
+        return log_softmax(raw, xp)
 
 
 @register_loss("multiclass_hinge", aliases=("crammer_singer",))
