@@ -5,35 +5,30 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._array_api import (
     bincount,
-    check_same_namespace,
     float_dtypes,
-    is_numpy,
     namespace_and_device,
-    take_labels,
     take_rows,
-    to_device,
     to_host,
 )
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
-from ._dask import is_dask_array, map_rows
 from ._fit_utils import keeps_state_on_error, warn_if_separated
 from ._holdout import accuracy_scorer, validation_split
 from ._labels import encode_labels, stream_classes, targets
+from ._model import initial_theta, model_attributes, public_theta
 from ._objective import LinearObjective
 from ._penalties import make_penalty
 from ._persistence import add_state as add_persistence_state
 from ._persistence import pickle_reduce
 from ._persistence import pop_state as pop_persistence_state
+from ._predict import LinearPredictMixin
 from ._weights import check_sample_weight, fit_sample_weight, running_sample_weight
 from .losses import Loss, available_losses, get_loss, get_loss_class
 from .optim import (
@@ -46,25 +41,9 @@ from .optim import (
 )
 
 
-def _has_proba(estimator):
-    """Whether the loss in use maps decision values to probabilities.
-
-    Raises an AttributeError naming the loss when it has no link; scikit-learn
-    chains it as the cause of "has no attribute 'predict_proba'".
-    """
-    loss = getattr(estimator, "loss_", None)
-    if loss is None:
-        loss = estimator._resolve_base_loss(validate=False)
-    if not loss.has_proba:
-        raise AttributeError(
-            f"The loss {type(loss).__name__} has no probability link "
-            "(has_proba is False), so predict_proba is not available; use "
-            "decision_function, or a loss such as 'log_loss'."
-        )
-    return True
-
-
-class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
+class GDLogisticClassifier(
+    CallbackSupportMixin, LinearPredictMixin, ClassifierMixin, BaseEstimator
+):
     """Linear classifier trained by gradient descent on a pluggable loss.
 
     The cost is the (sample- and class-weighted) mean loss over samples plus a
@@ -499,9 +478,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 n_iter_no_change=self.n_iter_no_change,
                 tol=self.tol,
             )
-        theta0 = objective.from_model(
-            self._initial_theta(objective, classes, mode, rng)
-        )
+        theta0 = objective.from_model(initial_theta(self, objective, classes, rng))
         solver = self._make_solver(objective, rng, self.max_iter, self.tol)
         result, callbacks = self._minimize(
             solver, objective, theta0, (X, y, user_weight),
@@ -608,17 +585,16 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         if rng is None:
             rng = check_random_state(self.random_state)
         if first:
-            theta_model = self._initial_theta(objective, all_classes, mode, rng)
+            theta_model = initial_theta(self, objective, all_classes, rng)
         else:
-            theta_model = xp.asarray(
-                to_device(self._theta, xp, device), dtype=X.dtype
-            )
-            if theta_model.shape != objective.zeros().shape:
+            if self._theta.shape != objective.zeros().shape:
                 raise ValueError(
                     "partial_fit cannot continue this model: its "
-                    f"parameters have shape {theta_model.shape}, this "
+                    f"parameters have shape {self._theta.shape}, this "
                     f"data needs {objective.zeros().shape}."
                 )
+            # From the public coef_ and intercept_, as a user may have set them.
+            theta_model = public_theta(self, xp, device, X.dtype)
         solver = self._make_solver(
             objective, rng, 1, None, schedule=train_state.get("schedule")
         )
@@ -709,7 +685,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         X, y, sample_weight = data
 
         def attributes(theta, epoch):
-            attrs = self._model_attributes(objective.to_model(theta), *model)
+            attrs = model_attributes(objective.to_model(theta), *model)
             attrs["n_iter_"] = epochs_before + epoch
             return attrs
 
@@ -773,186 +749,9 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             "counts": counts,
         }
 
-    def _initial_theta(self, objective, classes, mode, rng):
-        """Model parameters to start from (warm start, zeros or random)."""
-        theta = objective.zeros()
-        xp, device = namespace_and_device(theta)
-        if self.warm_start and hasattr(self, "_theta"):
-            if not (
-                np.array_equal(self.classes_, classes)
-                and self._theta.shape == theta.shape
-            ):
-                raise ValueError(
-                    "warm_start=True needs the same classes and number of "
-                    f"features as the previous fit (classes {self.classes_}, "
-                    f"{self._theta.shape[0] - 1} features), got classes "
-                    f"{classes} and {objective.n_features} features. "
-                    "Set warm_start=False to train a new model."
-                )
-            previous = to_device(self._theta, xp, device)
-            theta = xp.asarray(previous, dtype=theta.dtype, copy=True)
-            if not self.fit_intercept:
-                # No intercept is fitted, so the model has none (as in
-                # LogisticRegression), not the previous fit's frozen one.
-                theta[-1, :] = 0.0
-            return theta
-        if self.init == "random":
-            # Drawn on the host, so every namespace starts from the same point.
-            init = rng.normal(scale=0.01, size=tuple(theta[:-1, :].shape))
-            theta[:-1, :] = to_device(init, xp, device, dtype=theta.dtype)
-        return theta
-
-    @staticmethod
-    def _model_attributes(theta, classes, loss, mode):
-        """The fitted attributes of model parameters ``theta`` (W; b)."""
-        xp, _ = namespace_and_device(theta)
-        W, b = theta[:-1, :], theta[-1, :]
-        if mode == "multinomial" and classes.shape[0] == 2:
-            # Report a two-class multinomial model by its decision difference.
-            coef = (W[:, 1] - W[:, 0])[None, :]
-            intercept = xp.reshape(b[1] - b[0], (1,))
-        elif is_numpy(xp):
-            coef = np.ascontiguousarray(W.T)
-            intercept = np.array(b)
-        else:
-            coef = xp.asarray(W.T, copy=True)
-            intercept = xp.asarray(b, copy=True)
-        return {
-            "coef_": coef,
-            "intercept_": intercept,
-            "classes_": classes,
-            "loss_": loss,
-            "_mode": mode,
-            "_theta": theta,
-        }
-
     def _store(self, theta, classes, loss, mode):
-        for key, value in self._model_attributes(theta, classes, loss, mode).items():
+        for key, value in model_attributes(theta, classes, loss, mode).items():
             setattr(self, key, value)
-
-    # -- predict ----------------------------------------------------------
-    def decision_function(self, X):
-        """Decision values ``X @ coef_.T + intercept_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For two classes, the score of ``classes_[1]``.
-        """
-        if is_dask_array(X):  # Dask hook: lazy, block by block
-            return map_rows(self, "decision_function", X)
-        check_is_fitted(self)
-        check_same_namespace(X, self, "decision_function")
-        xp, device = namespace_and_device(X)
-        X = validate_data(
-            self, X, accept_sparse="csr", dtype=float_dtypes(xp, device),
-            reset=False,
-        )
-        coef, intercept = self.coef_, self.intercept_
-        if not is_numpy(xp) and coef.dtype != X.dtype:
-            # Array libraries such as PyTorch do not promote in matmul.
-            coef, intercept = xp.astype(coef, X.dtype), xp.astype(intercept, X.dtype)
-        scores = X @ coef.T + intercept
-        if sp.issparse(scores):  # pragma: no cover - defensive
-            scores = scores.toarray()
-        return xp.reshape(scores, (-1,)) if scores.shape[1] == 1 else scores
-
-    def predict(self, X):
-        """Predicted class labels.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        if is_dask_array(X):  # Dask hook: lazy, block by block
-            return map_rows(self, "predict", X)
-        check_same_namespace(X, self, "predict")
-        scores = self.decision_function(X)
-        xp, _ = namespace_and_device(scores)
-        if scores.ndim == 1:
-            indices = xp.astype(scores > 0, xp.int64)
-        else:
-            indices = xp.argmax(scores, axis=1)
-        return take_labels(self.classes_, indices)
-
-    @available_if(_has_proba)
-    def predict_proba(self, X):
-        """Class probabilities through the loss's link.
-
-        Only available for losses with a probability link (``has_proba``).
-        One-vs-rest probabilities are normalised to sum to one.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        if is_dask_array(X):  # Dask hook: lazy, block by block
-            return map_rows(self, "predict_proba", X)
-        check_same_namespace(X, self, "predict_proba")
-        scores = self.decision_function(X)
-        xp, _ = namespace_and_device(scores)
-        loss = self.loss_
-        if self._mode == "multinomial":
-            if scores.ndim == 1:
-                scores = xp.stack([xp.zeros_like(scores), scores], axis=1)
-            p = loss.predict_proba(scores)
-            return np.asarray(p) if is_numpy(xp) else p
-        p = loss.predict_proba(scores)
-        p = np.asarray(p) if is_numpy(xp) else p
-        if p.ndim == 1:
-            return xp.stack([1.0 - p, p], axis=1)
-        total = xp.sum(p, axis=1, keepdims=True)
-        positive = total > 0
-        uniform = xp.full_like(p, 1.0 / p.shape[1])
-        return xp.where(positive, p / xp.where(positive, total, 1.0), uniform)
-
-    @available_if(_has_proba)
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`.
-
-        Computed from the decision values (``log_expit`` of a sigmoid
-        link, ``log_softmax`` of a softmax one) where the loss provides
-        ``predict_log_proba``, so it is finite wherever they are.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_same_namespace(X, self, "predict_log_proba")
-        check_is_fitted(self)
-        log_link = getattr(self.loss_, "predict_log_proba", None)
-        if log_link is not None:
-            scores = self.decision_function(X)
-            xp, _ = namespace_and_device(scores)
-            if self._mode == "multinomial" and scores.ndim == 1:
-                scores = xp.stack([xp.zeros_like(scores), scores], axis=1)
-            if self._mode == "multinomial" or scores.ndim == 1:
-                log_p = log_link(scores)
-                return np.asarray(log_p) if is_numpy(xp) else log_p
-        proba = self.predict_proba(X)
-        xp, _ = namespace_and_device(proba)
-        with np.errstate(divide="ignore"):
-            return xp.log(proba)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

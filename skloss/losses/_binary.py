@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import Interval
 
 from . import _numpy_kernels as numpy_kernels
 from ._base import Loss
-from ._links import SigmoidLink, indicator, sigmoid_parts, sign
+from ._links import SigmoidLink, indicator, log_sigmoid_pair, sigmoid_parts, sign
 from ._registry import register_loss
 
 

@@ -6,7 +6,6 @@ returns one value per sample. Written with the array namespace of ``raw``.
 
 from numbers import Real
 
-import numpy as np
 from sklearn.utils._array_api import get_namespace
 from sklearn.utils._param_validation import Interval
 
