@@ -30,7 +30,8 @@ from ._persistence import pickle_reduce
 from ._persistence import pop_state as pop_persistence_state
 from ._predict import LinearPredictMixin
 from ._weights import check_sample_weight, fit_sample_weight, running_sample_weight
-from .losses import Loss, available_losses, get_loss, get_loss_class
+from .losses import Loss, available_losses, get_loss
+from .losses._registry import training_form
 from .optim import (
     MINIBATCH_SOLVERS,
     SCHEDULES,
@@ -396,34 +397,8 @@ class GDLogisticClassifier(
         return loss
 
     def _resolve_loss(self, n_classes):
-        """The loss to train with and the problem form.
-
-        Returns ``(loss, mode)`` with mode "binary", "ovr" or "multinomial".
-        """
-        loss = self._resolve_base_loss()
-        name = type(loss).__name__
-        if loss.multiclass:
-            if self.multi_class == "ovr":
-                raise ValueError(
-                    f"The loss {name} is natively multiclass and has no "
-                    "one-vs-rest form; use multi_class='auto' or "
-                    "'multinomial', or a binary loss such as 'log_loss'."
-                )
-            return loss, "multinomial"
-        if n_classes <= 2:
-            return loss, "binary"
-        if self.multi_class in ("auto", "multinomial") and loss.multinomial:
-            cls = get_loss_class(loss.multinomial)
-            accepted = cls().get_params()
-            shared = {k: v for k, v in loss.get_params().items() if k in accepted}
-            return cls(**shared), "multinomial"
-        if self.multi_class == "multinomial":
-            raise ValueError(
-                f"The loss {name} has no multinomial form; use "
-                "multi_class='ovr' (one-vs-rest) or a multiclass loss such as "
-                "'softmax_cross_entropy'."
-            )
-        return loss, "ovr"
+        """``(loss, mode)`` to train with: the registry's form for the classes."""
+        return training_form(self._resolve_base_loss(), n_classes, self.multi_class)
 
     # -- fit --------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)

@@ -171,3 +171,35 @@ def test_get_loss_validates_the_hyperparameters():
         get_loss(LogLoss(), label_smoothing=2.0)
     with pytest.raises(TypeError):
         get_loss("hinge", margin=2.0)  # hinge has no hyperparameters
+
+
+@pytest.mark.parametrize(
+    "loss, n_classes, multi_class, expected",
+    [
+        ("log_loss", 2, "auto", ("LogLoss", "binary")),
+        ("log_loss", 3, "auto", ("SoftmaxCrossEntropy", "multinomial")),
+        ("log_loss", 3, "ovr", ("LogLoss", "ovr")),
+        ("hinge", 3, "auto", ("MulticlassHinge", "multinomial")),
+        ("hinge", 3, "ovr", ("Hinge", "ovr")),
+        ("focal", 4, "multinomial", ("MulticlassFocal", "multinomial")),
+        ("softmax_cross_entropy", 2, "auto", ("SoftmaxCrossEntropy", "multinomial")),
+    ],
+)
+def test_training_form_comes_from_the_registry(loss, n_classes, multi_class, expected):
+    from skloss.losses._registry import training_form
+
+    form, mode = training_form(get_loss(loss), n_classes, multi_class)
+    assert (type(form).__name__, mode) == expected
+
+
+def test_training_form_keeps_shared_hyperparameters_and_names_impossible_forms():
+    from skloss.losses._registry import training_form
+
+    form, _ = training_form(get_loss("focal", gamma=3.0), 3)
+    assert form.gamma == 3.0
+    weighted = get_loss("log_loss", pos_weight=2.0)
+    assert training_form(weighted, 3) == (weighted, "ovr")
+    with pytest.raises(ValueError, match="LogLoss has no multinomial form"):
+        training_form(weighted, 3, "multinomial")
+    with pytest.raises(ValueError, match="no one-vs-rest form"):
+        training_form(get_loss("softmax_cross_entropy"), 3, "ovr")

@@ -360,3 +360,59 @@ def user_loss_locations():
             continue
         out[name] = (cls.__module__, cls.__qualname__)
     return out
+
+
+def training_form(loss, n_classes, multi_class="auto"):
+    """The loss to train with on ``n_classes`` classes, and the problem form.
+
+    A multiclass loss trains multinomially; a binary loss on two classes
+    trains as it is; on more classes, its registered multinomial form
+    (``loss.multinomial``, built with the hyperparameters the two share)
+    unless ``multi_class="ovr"`` or it has none, else one-vs-rest.
+
+    Parameters
+    ----------
+    loss : Loss
+        The loss the user chose.
+    n_classes : int
+        The number of classes of the problem.
+    multi_class : {"auto", "ovr", "multinomial"}, default="auto"
+        The estimator's ``multi_class``.
+
+    Returns
+    -------
+    loss : Loss
+    mode : {"binary", "ovr", "multinomial"}
+
+    Examples
+    --------
+    >>> from skloss.losses import LogLoss
+    >>> from skloss.losses._registry import training_form
+    >>> training_form(LogLoss(label_smoothing=0.1), 3)
+    (SoftmaxCrossEntropy(label_smoothing=0.1), 'multinomial')
+    >>> training_form(LogLoss(), 3, "ovr")
+    (LogLoss(), 'ovr')
+    """
+    name = type(loss).__name__
+    if loss.multiclass:
+        if multi_class == "ovr":
+            raise ValueError(
+                f"The loss {name} is natively multiclass and has no "
+                "one-vs-rest form; use multi_class='auto' or "
+                "'multinomial', or a binary loss such as 'log_loss'."
+            )
+        return loss, "multinomial"
+    if n_classes <= 2:
+        return loss, "binary"
+    if multi_class in ("auto", "multinomial") and loss.multinomial:
+        cls = get_loss_class(loss.multinomial)
+        accepted = cls().get_params()
+        shared = {k: v for k, v in loss.get_params().items() if k in accepted}
+        return cls(**shared), "multinomial"
+    if multi_class == "multinomial":
+        raise ValueError(
+            f"The loss {name} has no multinomial form; use "
+            "multi_class='ovr' (one-vs-rest) or a multiclass loss such as "
+            "'softmax_cross_entropy'."
+        )
+    return loss, "ovr"
