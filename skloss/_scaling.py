@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.extmath import row_norms
+from sklearn.utils.sparsefuncs import min_max_axis
 
 from ._array_api import to_device, to_host
 from ._parallel import _BLOCK_BYTES
@@ -43,8 +45,9 @@ def column_max_abs(X, xp):
     (array([1., 3.]), array([ True, False]))
     """
     if sp.issparse(X):
-        hi = X.max(axis=0).toarray().ravel()
-        lo = X.min(axis=0).toarray().ravel()
+        # One CSC conversion for both extremes (scipy's max and min convert
+        # separately).
+        lo, hi = min_max_axis(X, axis=0)
     else:
         hi = to_host(xp.max(X, axis=0))
         lo = to_host(xp.min(X, axis=0))
@@ -165,6 +168,14 @@ class DataStatistics:
         X = self.X
         if X.shape[0] == 0:
             return True
+        if self.sparse:
+            # Every stored value ordinary (or zero) bounds every column's
+            # largest magnitude: no per-column pass (a CSC conversion) needed.
+            data = np.abs(X.data)
+            if data.size == 0 or (
+                float(data.max()) <= hi and float(np.min(data[data > 0], initial=hi)) >= lo
+            ):
+                return True
         if type(X) is not np.ndarray:
             colmax, _ = column_max_abs(X, self.xp)
             return not np.any((colmax > hi) | ((colmax > 0) & (colmax < lo)))
@@ -289,7 +300,7 @@ class DataStatistics:
             total = float(np.sum(self.column_mean_squares()))
         else:
             if self.sparse:
-                sq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+                sq = row_norms(X, squared=True)
             else:
                 sq = xp.vecdot(X, X)  # row norms without a copy of X
             if self.sw is None:
@@ -319,7 +330,7 @@ class DataStatistics:
         if dense:
             sq = row_sq_norms(X, mean)  # centred already
         elif self.sparse:
-            sq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+            sq = row_norms(X, squared=True)
         else:
             sq = xp.vecdot(X, X)
         if mean is not None and not dense:

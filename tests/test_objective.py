@@ -151,7 +151,8 @@ def test_loss_contract_is_checked_once_per_fit_not_per_batch(monkeypatch, rng):
         [2.0**-20, 2.0**20, 1.0],  # the bounds themselves are ordinary
     ],
 )
-def test_magnitude_check_matches_column_maxima(dtype, weighted, scales, rng):
+@pytest.mark.parametrize("sparse", [False, True])
+def test_magnitude_check_matches_column_maxima(dtype, weighted, scales, sparse, rng):
     # The fast check (whole-array extremes and column mean squares) agrees
     # with its definition: every column's largest |x| in [2**-20, 2**20] or 0.
     X = (rng.uniform(-1.0, 1.0, size=(40, 3)) * np.array(scales)).astype(dtype)
@@ -161,6 +162,11 @@ def test_magnitude_check_matches_column_maxima(dtype, weighted, scales, rng):
     colmax = np.max(np.abs(X.astype(np.float64)), axis=0)
     lo, hi = 2.0**-20, 2.0**20
     expected = not np.any((colmax > hi) | ((colmax > 0) & (colmax < lo)))
+    if sparse:
+        X[X < 0.2 * np.array(scales, dtype=dtype)] = 0.0  # stored and implicit zeros
+        colmax = np.max(np.abs(X.astype(np.float64)), axis=0)
+        expected = not np.any((colmax > hi) | ((colmax > 0) & (colmax < lo)))
+        X = sp.csr_matrix(X)
     obj = LinearObjective(LogLoss(), X, y, sample_weight=w)
     assert (obj.inv_scale is None and obj._sq_norm is None) == expected
     assert obj._stats.is_ordinary() == expected
