@@ -446,8 +446,8 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         return loss, "ovr"
 
     # -- fit --------------------------------------------------------------
+    @keeps_state_on_error  # outermost: a callback teardown error too
     @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit the model with the chosen solver.
 
@@ -536,8 +536,8 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         _warn_if_zero_model(self)
         return self
 
+    @keeps_state_on_error  # outermost: a callback teardown error too
     @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_error
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch on a batch of data, continuing the model.
 

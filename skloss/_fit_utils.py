@@ -49,13 +49,36 @@ def warn_if_separated(objective, theta, mode, coef):
         )
 
 
+def _generator_states(values):
+    """The states of the random generators among ``values``, by position.
+
+    A ``random_state`` given as a ``RandomState`` instance is used (and advanced) in place by a fit; a failed fit must not advance
+    it, or the next call would draw other numbers than it would have.
+    """
+    return {
+        key: (value, value.get_state(legacy=False))
+        for key, value in values.items()
+        if isinstance(value, np.random.RandomState)
+    }
+
+
+def _restore_generators(states):
+    for generator, state in states.values():
+        generator.set_state(state)
+
+
 def keeps_state_on_error(method):
     """Restore every attribute of the estimator when ``method`` raises.
 
     ``validate_data(reset=True)`` sets ``n_features_in_`` and
     ``feature_names_in_`` before the data are fully checked; a failed fit
     (bad labels, weights, loss or divergence) must leave a previously fitted
-    model exactly as it was.
+    model exactly as it was. A random generator passed as ``random_state``
+    is put back to the state it had before the call.
+
+    Apply it outside scikit-learn's ``_fit_context``, whose callback
+    teardown can raise after ``method`` returned: that error, too, leaves
+    the model as it was before the call.
     """
 
     @functools.wraps(method)
@@ -64,15 +87,18 @@ def keeps_state_on_error(method):
             key: value.copy() if isinstance(value, (np.ndarray, list)) else value
             for key, value in vars(self).items()
         }
+        generators = _generator_states(saved)
         try:
             return method(self, *args, **kwargs)
         except BaseException:
-            # The callback context (set up during the call) stays, so that
-            # _fit_context can still tear the callbacks down.
+            # A callback context still set (an error inside _fit_context,
+            # when this wraps the bare method) stays, so that _fit_context
+            # can still tear the callbacks down.
             live = {k: v for k, v in vars(self).items() if k in _CALLBACK_KEYS}
             vars(self).clear()
             vars(self).update(saved)
             vars(self).update(live)
+            _restore_generators(generators)
             raise
 
     return wrapper
