@@ -26,7 +26,12 @@ from ._array_api import (
 )
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
 from ._dask import is_dask_array, map_rows
-from ._fit_utils import keeps_state_on_error, warn_if_separated
+from ._fit_utils import (
+    RealInterval,
+    check_same_form,
+    keeps_state_on_error,
+    warn_if_separated,
+)
 from ._holdout import accuracy_scorer, validation_split
 from ._labels import encode_labels, stream_classes, targets
 from ._objective import LinearObjective
@@ -245,23 +250,23 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     _parameter_constraints: dict = {
         "loss": [str, Loss],
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "alpha": [RealInterval(Real, 0, None, closed="left")],
+        "l1_ratio": [RealInterval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions(set(SOLVERS))],
         "learning_rate": [
-            Interval(Real, 0, None, closed="neither"),
+            RealInterval(Real, 0, None, closed="neither"),
             StrOptions({"auto"}),
         ],
         "schedule": [StrOptions(set(SCHEDULES)), callable],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "momentum": [RealInterval(Real, 0, 1, closed="left")],
         "nesterov": ["boolean"],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "tol": [RealInterval(Real, 0, None, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_fraction": [RealInterval(Real, 0, 1, closed="neither")],
         "shuffle": ["boolean"],
         "init": [StrOptions({"zeros", "random"})],
         "class_weight": [dict, StrOptions({"balanced"}), None],
@@ -613,6 +618,12 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 to_device(self._theta, xp, device), dtype=X.dtype
             )
             if theta_model.shape != objective.zeros().shape:
+                if theta_model.shape[0] == objective.zeros().shape[0]:
+                    check_same_form(
+                        "partial_fit", "Call fit to train a new model.",
+                        (self._mode, theta_model.shape, self.loss_),
+                        (mode, objective.zeros().shape, loss),
+                    )
                 raise ValueError(
                     "partial_fit cannot continue this model: its "
                     f"parameters have shape {theta_model.shape}, this "
@@ -742,8 +753,11 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 n_iter_no_change=self.n_iter_no_change,
                 tol=self.tol,
             )
+        learning_rate = self.learning_rate
+        if not isinstance(learning_rate, str):
+            learning_rate = float(learning_rate)  # a Fraction, say
         params = dict(
-            learning_rate=self.learning_rate,
+            learning_rate=learning_rate,
             max_iter=max_iter,
             tol=tol,
             n_iter_no_change=self.n_iter_no_change,
@@ -757,7 +771,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 random_state=rng,
             )
         if self.solver == "sgd":
-            params.update(momentum=self.momentum, nesterov=self.nesterov)
+            params.update(momentum=float(self.momentum), nesterov=self.nesterov)
         return make_solver(self.solver, **params)
 
     def _make_train_state(self, solver, result, sample_weight, y_idx, classes):
@@ -781,6 +795,14 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 np.array_equal(self.classes_, classes)
                 and self._theta.shape == theta.shape
             ):
+                if (np.array_equal(self.classes_, classes)
+                        and self._theta.shape[0] == theta.shape[0]):
+                    check_same_form(
+                        "warm_start=True",
+                        "Set warm_start=False to train a new model.",
+                        (self._mode, self._theta.shape, self.loss_),
+                        (mode, theta.shape, objective.loss),
+                    )
                 raise ValueError(
                     "warm_start=True needs the same classes and number of "
                     f"features as the previous fit (classes {self.classes_}, "

@@ -2,9 +2,11 @@
 
 import functools
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval
 
 from ._array_api import to_host
 
@@ -102,3 +104,74 @@ def keeps_state_on_error(method):
             raise
 
     return wrapper
+
+
+class RealInterval(Interval):
+    """scikit-learn's ``Interval`` that also checks any other real number.
+
+    ``Interval`` calls ``np.isnan`` on the value, which raises a TypeError
+    for a real number NumPy does not know (``fractions.Fraction``); such a
+    value is checked as the float it stands for. The estimator converts it
+    with ``float`` where it is used.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from numbers import Real
+    >>> from skloss._fit_utils import RealInterval
+    >>> RealInterval(Real, 0, None, closed="neither").is_satisfied_by(
+    ...     Fraction(1, 10))
+    True
+    """
+
+    def __contains__(self, val):
+        if isinstance(val, Real) and not isinstance(val, (Integral, float)):
+            val = float(val)
+        return super().__contains__(val)
+
+
+_FORMS = {
+    "binary": "a binary model (one decision function)",
+    "ovr": "a one-vs-rest model ({k} decision functions)",
+    "multinomial": "a multinomial model ({k} coupled decision functions)",
+}
+
+
+def check_same_form(action, fix, previous, current):
+    """Raise when a model cannot continue because its form changed.
+
+    Same classes and features, but another number of decision functions:
+    the loss or ``multi_class`` was changed between calls (log loss fits
+    one decision function for two classes, a multiclass loss such as
+    "softmax_cross_entropy" one per class).
+
+    Parameters
+    ----------
+    action : str
+        What cannot continue ("warm_start=True", "partial_fit").
+    fix : str
+        The way out, a sentence.
+    previous, current : tuple
+        ``(mode, theta_shape, loss)`` of the fitted model and of this call.
+
+    Examples
+    --------
+    >>> from skloss._fit_utils import check_same_form
+    >>> from skloss.losses import get_loss
+    >>> check_same_form("partial_fit", "Call fit.",
+    ...     ("binary", (4, 1), get_loss("log_loss")),
+    ...     ("multinomial", (4, 2), get_loss("softmax_cross_entropy")))
+    Traceback (most recent call last):
+    ...
+    ValueError: partial_fit cannot continue a binary model (one decision ...
+    """
+    (mode_before, shape_before, loss_before), (mode, shape, loss) = previous, current
+    if tuple(shape_before) == tuple(shape):
+        return
+    before = _FORMS[mode_before].format(k=shape_before[1])
+    after = _FORMS[mode].format(k=shape[1])
+    raise ValueError(
+        f"{action} cannot continue {before}, fitted with the loss "
+        f"{type(loss_before).__name__}, as {after}: the loss "
+        f"{type(loss).__name__} with these classes trains that form. {fix}"
+    )

@@ -171,7 +171,8 @@ def _require_two_weighted_classes(sample_weight, y_idx, classes):
         )
 
 
-def _check_dict_labels(class_weight, classes):
+def _check_dict(class_weight, classes):
+    """A class_weight dict must map labels of y to finite weights >= 0."""
     unknown = [label for label in class_weight if label not in set(classes.tolist())]
     if unknown:
         raise ValueError(
@@ -179,6 +180,33 @@ def _check_dict_labels(class_weight, classes):
             f"of y (classes: {classes.tolist()}). Use the labels of y "
             "as keys."
         )
+    bad = []
+    for label, weight in class_weight.items():
+        try:
+            ok = bool(np.isfinite(float(weight)) and float(weight) >= 0)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            bad.append(f"class_weight[{label!r}] = {weight!r}")
+    if bad:
+        raise ValueError(
+            "class_weight must be finite and non-negative, got "
+            f"{', '.join(bad)}. Give each class in the dict a finite weight "
+            ">= 0 (a class left out gets 1)."
+        )
+
+
+def _balanced(counts, n_classes):
+    """``total / (n_classes * counts)``, and 1 for a class of weight zero.
+
+    A class whose samples all have zero sample weight takes no part in the
+    cost, whatever its class weight; 1 keeps the products finite (its
+    "balanced" weight would be infinite).
+    """
+    xp, _ = namespace_and_device(counts)
+    seen = counts > 0
+    safe = xp.where(seen, counts, xp.ones_like(counts))
+    return xp.where(seen, xp.sum(counts) / (n_classes * safe), xp.ones_like(counts))
 
 
 def fit_sample_weight(class_weight, sample_weight, X, y, classes, y_idx):
@@ -217,20 +245,22 @@ def fit_sample_weight(class_weight, sample_weight, X, y, classes, y_idx):
     if sample_weight is not None:
         _require_two_weighted_classes(sample_weight, y_idx, classes)
     if isinstance(class_weight, dict):
-        _check_dict_labels(class_weight, classes)
+        _check_dict(class_weight, classes)
     cw = None
     if class_weight == "balanced" and not (
         sample_weight is None or isinstance(sample_weight, np.ndarray)
     ):
         # compute_class_weight's formula, with the weighted class counts
         # summed on the device.
-        counts = bincount(y_idx, sample_weight, classes.shape[0])
-        with np.errstate(divide="ignore"):
-            cw = counts.sum() / (classes.shape[0] * counts)
+        cw = _balanced(bincount(y_idx, sample_weight, classes.shape[0]),
+                       classes.shape[0])
+    elif class_weight == "balanced" and sample_weight is not None:
+        # compute_class_weight gives a class of zero weight an infinite one.
+        counts = np.bincount(y_idx, weights=sample_weight,
+                             minlength=classes.shape[0])
+        cw = _balanced(counts, classes.shape[0])
     elif class_weight is not None:
-        cw = compute_class_weight(
-            class_weight, classes=classes, y=y, sample_weight=sample_weight
-        )
+        cw = compute_class_weight(class_weight, classes=classes, y=y)
     _check_class_weights(cw)
     sample_weight = _combine(sample_weight, cw, y_idx, X)
     _require_positive_total(sample_weight, "")
@@ -284,11 +314,9 @@ def running_sample_weight(class_weight, sample_weight, y_idx, classes, X, counts
     if class_weight == "balanced":
         batch = bincount(y_idx, sample_weight, n_classes)
         counts = batch if counts is None else counts + batch
-        seen = counts > 0
-        cw = np.ones(n_classes)
-        cw[seen] = counts.sum() / (n_classes * counts[seen])
+        cw = _balanced(counts, n_classes)
     elif isinstance(class_weight, dict):
-        _check_dict_labels(class_weight, classes)
+        _check_dict(class_weight, classes)
         cw = np.ones(n_classes)
         for label, weight in class_weight.items():
             cw[np.flatnonzero(classes == label)[0]] = weight
