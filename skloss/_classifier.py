@@ -490,7 +490,9 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         X_tr, y_tr, w_tr = X, y_idx, sample_weight
         early = None
         if self.early_stopping:
-            train, val = validation_split(y_idx, self.validation_fraction, rng)
+            train, val = validation_split(
+                y_idx, self.validation_fraction, rng, sample_weight
+            )
             X_tr, y_tr = take_rows(X, train), y_idx[train]
             w_tr = take_rows(sample_weight, train)
         objective = self._objective(loss, mode, X_tr, y_tr, w_tr, classes)
