@@ -580,6 +580,14 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         -------
         self : GDLogisticClassifier
             The updated estimator.
+
+        Notes
+        -----
+        Calls on one estimator from several threads at once are not
+        supported: each call reads the model and its solver state and
+        replaces them as a whole, so concurrent calls lose updates or mix
+        the state of two calls. Serialise the calls (e.g. with a lock), or
+        train clones in parallel and keep one.
         """
         first = not hasattr(self, "classes_")
         if not first:
