@@ -52,10 +52,11 @@ def warn_if_separated(objective, theta, mode, coef):
 
 
 def _generator_states(values):
-    """The states of the random generators among ``values``, by position.
+    """The states of the ``RandomState`` instances among ``values``.
 
-    A ``random_state`` given as a ``RandomState`` instance is used (and advanced) in place by a fit; a failed fit must not advance
-    it, or the next call would draw other numbers than it would have.
+    A ``random_state`` given as a ``RandomState`` instance is used (and
+    advanced) in place by a fit; a failed fit must not advance it, or the
+    next call would draw other numbers than it would have.
     """
     return {
         key: (value, value.get_state(legacy=False))

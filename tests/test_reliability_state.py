@@ -8,9 +8,9 @@ model from before the call).
 
 import numpy as np
 import pytest
+from test_divergence import assert_same, fitted_state
 
 from skloss import DivergenceError, GDLogisticClassifier
-from test_divergence import assert_same, fitted_state
 
 callback = pytest.importorskip("sklearn.callback")
 
