@@ -19,7 +19,12 @@ from ._array_api import (
     to_host,
 )
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
-from ._fit_utils import keeps_state_on_error, warn_if_separated
+from ._fit_utils import (
+    RealInterval,
+    check_same_form,
+    keeps_state_on_error,
+    warn_if_separated,
+)
 from ._holdout import accuracy_scorer, validation_split
 from ._labels import encode_labels, stream_classes, targets
 from ._model import initial_theta, model_attributes, public_theta
@@ -225,23 +230,23 @@ class GDLogisticClassifier(
     _parameter_constraints: dict = {
         "loss": [str, Loss],
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "alpha": [RealInterval(Real, 0, None, closed="left")],
+        "l1_ratio": [RealInterval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions(set(SOLVERS))],
         "learning_rate": [
-            Interval(Real, 0, None, closed="neither"),
+            RealInterval(Real, 0, None, closed="neither"),
             StrOptions({"auto"}),
         ],
         "schedule": [StrOptions(set(SCHEDULES)), callable],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "momentum": [RealInterval(Real, 0, 1, closed="left")],
         "nesterov": ["boolean"],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "tol": [RealInterval(Real, 0, None, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_fraction": [RealInterval(Real, 0, 1, closed="neither")],
         "shuffle": ["boolean"],
         "init": [StrOptions({"zeros", "random"})],
         "class_weight": [dict, StrOptions({"balanced"}), None],
@@ -401,8 +406,8 @@ class GDLogisticClassifier(
         return training_form(self._resolve_base_loss(), n_classes, self.multi_class)
 
     # -- fit --------------------------------------------------------------
+    @keeps_state_on_error  # outermost: a callback teardown error too
     @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit the model with the chosen solver.
 
@@ -440,7 +445,9 @@ class GDLogisticClassifier(
         X_tr, y_tr, w_tr = X, y_idx, sample_weight
         early = None
         if self.early_stopping:
-            train, val = validation_split(y_idx, self.validation_fraction, rng)
+            train, val = validation_split(
+                y_idx, self.validation_fraction, rng, sample_weight
+            )
             X_tr, y_tr = take_rows(X, train), y_idx[train]
             w_tr = take_rows(sample_weight, train)
         objective = self._objective(loss, mode, X_tr, y_tr, w_tr, classes)
@@ -453,7 +460,7 @@ class GDLogisticClassifier(
                 n_iter_no_change=self.n_iter_no_change,
                 tol=self.tol,
             )
-        theta0 = objective.from_model(initial_theta(self, objective, classes, rng))
+        theta0 = objective.from_model(initial_theta(self, objective, classes, mode, rng))
         solver = self._make_solver(objective, rng, self.max_iter, self.tol)
         result, callbacks = self._minimize(
             solver, objective, theta0, (X, y, user_weight),
@@ -489,8 +496,8 @@ class GDLogisticClassifier(
         _warn_if_zero_model(self)
         return self
 
+    @keeps_state_on_error  # outermost: a callback teardown error too
     @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_error
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch on a batch of data, continuing the model.
 
@@ -526,6 +533,14 @@ class GDLogisticClassifier(
         -------
         self : GDLogisticClassifier
             The updated estimator.
+
+        Notes
+        -----
+        Calls on one estimator from several threads at once are not
+        supported: each call reads the model and its solver state and
+        replaces them as a whole, so concurrent calls lose updates or mix
+        the state of two calls. Serialise the calls (e.g. with a lock), or
+        train clones in parallel and keep one.
         """
         first = not hasattr(self, "classes_")
         if not first:
@@ -560,9 +575,15 @@ class GDLogisticClassifier(
         if rng is None:
             rng = check_random_state(self.random_state)
         if first:
-            theta_model = initial_theta(self, objective, all_classes, rng)
+            theta_model = initial_theta(self, objective, all_classes, mode, rng)
         else:
             if self._theta.shape != objective.zeros().shape:
+                if self._theta.shape[0] == objective.zeros().shape[0]:
+                    check_same_form(
+                        "partial_fit", "Call fit to train a new model.",
+                        (self._mode, self._theta.shape, self.loss_),
+                        (mode, objective.zeros().shape, loss),
+                    )
                 raise ValueError(
                     "partial_fit cannot continue this model: its "
                     f"parameters have shape {self._theta.shape}, this "
@@ -694,8 +715,11 @@ class GDLogisticClassifier(
                 n_iter_no_change=self.n_iter_no_change,
                 tol=self.tol,
             )
+        learning_rate = self.learning_rate
+        if not isinstance(learning_rate, str):
+            learning_rate = float(learning_rate)  # a Fraction, say
         params = dict(
-            learning_rate=self.learning_rate,
+            learning_rate=learning_rate,
             max_iter=max_iter,
             tol=tol,
             n_iter_no_change=self.n_iter_no_change,
@@ -709,7 +733,7 @@ class GDLogisticClassifier(
                 random_state=rng,
             )
         if self.solver == "sgd":
-            params.update(momentum=self.momentum, nesterov=self.nesterov)
+            params.update(momentum=float(self.momentum), nesterov=self.nesterov)
         return make_solver(self.solver, **params)
 
     def _make_train_state(self, solver, result, sample_weight, y_idx, classes):

@@ -2,9 +2,11 @@
 
 import functools
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval
 
 from ._array_api import to_host
 
@@ -49,13 +51,37 @@ def warn_if_separated(objective, theta, mode, coef):
         )
 
 
+def _generator_states(values):
+    """The states of the ``RandomState`` instances among ``values``.
+
+    A ``random_state`` given as a ``RandomState`` instance is used (and
+    advanced) in place by a fit; a failed fit must not advance it, or the
+    next call would draw other numbers than it would have.
+    """
+    return {
+        key: (value, value.get_state(legacy=False))
+        for key, value in values.items()
+        if isinstance(value, np.random.RandomState)
+    }
+
+
+def _restore_generators(states):
+    for generator, state in states.values():
+        generator.set_state(state)
+
+
 def keeps_state_on_error(method):
     """Restore every attribute of the estimator when ``method`` raises.
 
     ``validate_data(reset=True)`` sets ``n_features_in_`` and
     ``feature_names_in_`` before the data are fully checked; a failed fit
     (bad labels, weights, loss or divergence) must leave a previously fitted
-    model exactly as it was.
+    model exactly as it was. A random generator passed as ``random_state``
+    is put back to the state it had before the call.
+
+    Apply it outside scikit-learn's ``_fit_context``, whose callback
+    teardown can raise after ``method`` returned: that error, too, leaves
+    the model as it was before the call.
     """
 
     @functools.wraps(method)
@@ -64,15 +90,89 @@ def keeps_state_on_error(method):
             key: value.copy() if isinstance(value, (np.ndarray, list)) else value
             for key, value in vars(self).items()
         }
+        generators = _generator_states(saved)
         try:
             return method(self, *args, **kwargs)
         except BaseException:
-            # The callback context (set up during the call) stays, so that
-            # _fit_context can still tear the callbacks down.
+            # A callback context still set (an error inside _fit_context,
+            # when this wraps the bare method) stays, so that _fit_context
+            # can still tear the callbacks down.
             live = {k: v for k, v in vars(self).items() if k in _CALLBACK_KEYS}
             vars(self).clear()
             vars(self).update(saved)
             vars(self).update(live)
+            _restore_generators(generators)
             raise
 
     return wrapper
+
+
+class RealInterval(Interval):
+    """scikit-learn's ``Interval`` that also checks any other real number.
+
+    ``Interval`` calls ``np.isnan`` on the value, which raises a TypeError
+    for a real number NumPy does not know (``fractions.Fraction``); such a
+    value is checked as the float it stands for. The estimator converts it
+    with ``float`` where it is used.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from numbers import Real
+    >>> from skloss._fit_utils import RealInterval
+    >>> RealInterval(Real, 0, None, closed="neither").is_satisfied_by(
+    ...     Fraction(1, 10))
+    True
+    """
+
+    def __contains__(self, val):
+        if isinstance(val, Real) and not isinstance(val, (Integral, float)):
+            val = float(val)
+        return super().__contains__(val)
+
+
+_FORMS = {
+    "binary": "a binary model (one decision function)",
+    "ovr": "a one-vs-rest model ({k} decision functions)",
+    "multinomial": "a multinomial model ({k} coupled decision functions)",
+}
+
+
+def check_same_form(action, fix, previous, current):
+    """Raise when a model cannot continue because its form changed.
+
+    Same classes and features, but another number of decision functions:
+    the loss or ``multi_class`` was changed between calls (log loss fits
+    one decision function for two classes, a multiclass loss such as
+    "softmax_cross_entropy" one per class).
+
+    Parameters
+    ----------
+    action : str
+        What cannot continue ("warm_start=True", "partial_fit").
+    fix : str
+        The way out, a sentence.
+    previous, current : tuple
+        ``(mode, theta_shape, loss)`` of the fitted model and of this call.
+
+    Examples
+    --------
+    >>> from skloss._fit_utils import check_same_form
+    >>> from skloss.losses import get_loss
+    >>> check_same_form("partial_fit", "Call fit.",
+    ...     ("binary", (4, 1), get_loss("log_loss")),
+    ...     ("multinomial", (4, 2), get_loss("softmax_cross_entropy")))
+    Traceback (most recent call last):
+    ...
+    ValueError: partial_fit cannot continue a binary model (one decision ...
+    """
+    (mode_before, shape_before, loss_before), (mode, shape, loss) = previous, current
+    if tuple(shape_before) == tuple(shape):
+        return
+    before = _FORMS[mode_before].format(k=shape_before[1])
+    after = _FORMS[mode].format(k=shape[1])
+    raise ValueError(
+        f"{action} cannot continue {before}, fitted with the loss "
+        f"{type(loss_before).__name__}, as {after}: the loss "
+        f"{type(loss).__name__} with these classes trains that form. {fix}"
+    )

@@ -3,15 +3,24 @@
 import numpy as np
 from sklearn.model_selection import StratifiedShuffleSplit
 
-from ._array_api import float_dtypes, namespace_and_device, to_device
+from ._array_api import (
+    bincount,
+    float_dtypes,
+    namespace_and_device,
+    take_rows,
+    to_device,
+)
 from ._parallel import one_blas_thread
 
 
-def validation_split(y_idx, validation_fraction, rng):
+def validation_split(y_idx, validation_fraction, rng, sample_weight=None):
     """Stratified (train, validation) indices for early stopping.
 
     The validation set has ``ceil(validation_fraction * n_samples)``
-    samples, and at least one per class, so every class is scored.
+    samples, and at least one per class, so every class is scored. With
+    sample weights, a split whose training side has positive weight in
+    fewer than two classes, or whose validation side has no positive
+    weight, is an error: there would be nothing to train or to score.
 
     Parameters
     ----------
@@ -21,6 +30,8 @@ def validation_split(y_idx, validation_fraction, rng):
         The share of samples held out.
     rng : RandomState
         Seeds the split.
+    sample_weight : array of shape (n_samples,) or None, default=None
+        The training weights (sample times class weights), any namespace.
 
     Returns
     -------
@@ -42,7 +53,7 @@ def validation_split(y_idx, validation_fraction, rng):
         n_splits=1, test_size=min(n_val, n_samples - 1), random_state=rng
     )
     try:
-        return next(splitter.split(np.zeros((n_samples, 1)), y_idx))
+        train, val = next(splitter.split(np.zeros((n_samples, 1)), y_idx))
     except ValueError as exc:
         raise ValueError(
             "early_stopping=True could not hold out a stratified "
@@ -50,6 +61,35 @@ def validation_split(y_idx, validation_fraction, rng):
             f"{n_samples} samples ({exc}). Give more samples per "
             "class, a larger validation_fraction, or early_stopping=False."
         ) from exc
+    if sample_weight is not None:
+        _check_weighted_sides(y_idx, sample_weight, train, val,
+                              validation_fraction, n_classes)
+    return train, val
+
+
+def _check_weighted_sides(y_idx, sample_weight, train, val, fraction, n_classes):
+    """Both sides of the split need positive weight (two classes to train)."""
+    xp, _ = namespace_and_device(sample_weight)
+    positive = xp.astype(sample_weight > 0, sample_weight.dtype)
+    trained = bincount(y_idx[train], take_rows(positive, train), n_classes)
+    n_val = float(xp.sum(take_rows(positive, val)))
+    if np.count_nonzero(trained) >= 2 and n_val > 0:
+        return
+    side = (
+        "the validation side has no sample with a positive weight, so "
+        "there is nothing to score"
+        if n_val == 0
+        else "the training side has samples of only "
+        f"{np.count_nonzero(trained)} class(es) with a positive weight, so "
+        "there is nothing to train"
+    )
+    raise ValueError(
+        f"early_stopping=True held out validation_fraction={fraction} of the "
+        f"samples, and {side} ({int(np.sum(trained)) + int(n_val)} of the "
+        f"{y_idx.shape[0]} samples have a positive sample weight times class "
+        "weight). Give more samples of each class a positive weight, change "
+        "validation_fraction, or set early_stopping=False."
+    )
 
 
 def accuracy_scorer(objective, X_val, y_val, w_val):

@@ -50,12 +50,31 @@ def encode_labels(y):
     except TypeError as exc:
         if "bytes" in str(exc):  # scikit-learn's own message says it all
             raise
-        kinds = sorted({type(label).__name__ for label in np.asarray(y).tolist()})
-        raise ValueError(
-            f"y has a mix of label types ({', '.join(kinds)}) that cannot "
-            "be sorted; use labels of one type (all strings or all "
-            "numbers)."
-        ) from None
+        raise _mixed_types_error(y) from None
+    except ValueError:
+        # scikit-learn calls an object array of strings and numbers whose
+        # first label is a number "unknown": say what is wrong with it.
+        if _mixes_strings(y):
+            raise _mixed_types_error(y) from None
+        raise
+
+
+def _mixes_strings(y):
+    """Whether ``y`` is a 1-D object array of strings and other labels."""
+    if not (isinstance(y, np.ndarray) and y.dtype == object and y.ndim == 1):
+        return False
+    # None is a missing label, not a type: scikit-learn's message stands.
+    kinds = {type(label).__name__ for label in y.tolist() if label is not None}
+    return "str" in kinds and len(kinds) > 1
+
+
+def _mixed_types_error(y):
+    kinds = sorted({type(label).__name__ for label in np.asarray(y).ravel().tolist()})
+    return ValueError(
+        f"y has a mix of label types ({', '.join(kinds)}) that cannot "
+        "be sorted; use labels of one type (all strings or all "
+        "numbers)."
+    )
 
 
 def targets(y_idx, n_classes, mode, dtype, like=None):

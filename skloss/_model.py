@@ -12,6 +12,7 @@ scikit-learn's linear models.
 import numpy as np
 
 from ._array_api import is_numpy, namespace_and_device, to_device, to_host
+from ._fit_utils import check_same_form
 
 
 def model_attributes(theta, classes, loss, mode):
@@ -97,7 +98,7 @@ def to_host_array(array):
     return np.asarray(to_host(array))
 
 
-def initial_theta(estimator, objective, classes, rng):
+def initial_theta(estimator, objective, classes, mode, rng):
     """Model parameters to start a fit from (warm start, zeros or random).
 
     Parameters
@@ -109,6 +110,8 @@ def initial_theta(estimator, objective, classes, rng):
         Gives the shape, dtype and device of ``theta``.
     classes : array
         The classes of this fit.
+    mode : {"binary", "ovr", "multinomial"}
+        The form of this fit's loss (a warm start keeps the form).
     rng : numpy.random.RandomState
         Draws ``init="random"``.
     """
@@ -120,6 +123,14 @@ def initial_theta(estimator, objective, classes, rng):
             np.array_equal(estimator.classes_, classes)
             and previous.shape == theta.shape
         ):
+            if (np.array_equal(estimator.classes_, classes)
+                    and previous.shape[0] == theta.shape[0]):
+                check_same_form(
+                    "warm_start=True",
+                    "Set warm_start=False to train a new model.",
+                    (estimator._mode, previous.shape, estimator.loss_),
+                    (mode, theta.shape, objective.loss),
+                )
             raise ValueError(
                 "warm_start=True needs the same classes and number of "
                 f"features as the previous fit (classes {estimator.classes_}, "

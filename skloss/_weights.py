@@ -8,7 +8,14 @@ import numpy as np
 from sklearn.utils import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight
 
-from ._array_api import bincount, is_numpy, namespace_and_device, take_rows, to_device
+from ._array_api import (
+    bincount,
+    float_dtypes,
+    is_numpy,
+    namespace_and_device,
+    take_rows,
+    to_device,
+)
 
 
 def check_sample_weight(sample_weight, X):
@@ -24,8 +31,8 @@ def check_sample_weight(sample_weight, X):
     Returns
     -------
     sample_weight : array of shape (n_samples,) or None
-        In the dtype of X; huge weights are scaled down by an exact power of
-        two so that sums of them cannot overflow.
+        In the dtype of X; weights too large or too small for sums in it
+        are scaled by an exact power of two (:func:`scaled_to_range`).
 
     Examples
     --------
@@ -39,19 +46,71 @@ def check_sample_weight(sample_weight, X):
     xp, device = namespace_and_device(X)
     if not is_numpy(xp):
         sample_weight = to_device(sample_weight, xp, device)
+    # Checked in the widest float of the device, so that weights too large
+    # (or small) for X's dtype are scaled before they are cast to it.
     sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        sample_weight, X, dtype=float_dtypes(xp, device)[0],
+        ensure_non_negative=True,
     )
-    # Only ratios of weights matter (the cost normalises them): bring huge
-    # weights down by an exact power of two, so that sums (the total,
-    # weighted class counts) cannot overflow.
-    xp, _ = namespace_and_device(sample_weight)
-    peak = float(xp.max(sample_weight)) if sample_weight.shape[0] else 0.0
-    exponent = np.frexp(peak)[1]
-    dtype = np.dtype(str(sample_weight.dtype).split(".")[-1])
-    if exponent > np.finfo(dtype).maxexp // 2:
-        sample_weight = sample_weight * float(np.ldexp(1.0, -exponent))
+    sample_weight = scaled_to_range(sample_weight, X.dtype)
+    if sample_weight.dtype != X.dtype:
+        xp, _ = namespace_and_device(sample_weight)
+        sample_weight = xp.astype(sample_weight, X.dtype)
     return sample_weight
+
+
+def _numpy_dtype(dtype):
+    """The NumPy dtype of the same name (``torch.float32`` -> float32)."""
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        return np.dtype(str(dtype).split(".")[-1])
+
+
+def scaled_to_range(weights, dtype):
+    """Weights times an exact power of two that keeps their sums in ``dtype``.
+
+    Only ratios of weights matter (the cost normalises them). Weights whose
+    largest value lies outside the square root of ``dtype``'s range (above
+    ``2 ** (maxexp // 2)`` or below ``2 ** (minexp // 2)``) are brought to a
+    largest value in [0.5, 1), so that sums of them (the total, weighted
+    class counts, products with class weights) neither overflow nor
+    underflow; other weights are returned as they are, bit for bit.
+
+    Parameters
+    ----------
+    weights : array of shape (n,)
+        Finite, non-negative weights (any namespace).
+    dtype : dtype
+        The floating dtype the weights are used in.
+
+    Returns
+    -------
+    weights : array of shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss._weights import scaled_to_range
+    >>> scaled_to_range(np.array([2.0**600, 2.0**601]), np.float64)
+    array([0.25, 0.5 ])
+    >>> scaled_to_range(np.array([1.0, 2.0]), np.float32)
+    array([1., 2.])
+    """
+    if weights.shape[0] == 0:
+        return weights
+    xp, _ = namespace_and_device(weights)
+    peak = float(xp.max(weights))
+    if not peak > 0:
+        return weights
+    exponent = int(np.frexp(peak)[1])
+    info = np.finfo(_numpy_dtype(dtype))
+    if info.minexp // 2 <= exponent <= info.maxexp // 2:
+        return weights
+    # Two exact steps: one factor 2 ** -exponent may not be representable.
+    half = -exponent // 2
+    weights = weights * float(np.ldexp(1.0, half))
+    return weights * float(np.ldexp(1.0, -exponent - half))
 
 
 def weight_total(sample_weight):
@@ -83,8 +142,13 @@ def _combine(sample_weight, class_weight, y_idx, X):
     """Sample weights times the class weight of each sample's class."""
     if class_weight is None:
         return sample_weight
+    # Scaled like sample weights: {0: 1e308, 1: 1e308} sums to inf otherwise.
+    class_weight = scaled_to_range(class_weight, X.dtype)
     per_sample = _per_sample(class_weight, y_idx, X)
-    return per_sample if sample_weight is None else sample_weight * per_sample
+    if sample_weight is None:
+        return per_sample
+    # Each factor is below 2 ** (maxexp // 2): the product is finite.
+    return scaled_to_range(sample_weight * per_sample, X.dtype)
 
 
 def _require_positive_total(sample_weight, what):
@@ -107,7 +171,8 @@ def _require_two_weighted_classes(sample_weight, y_idx, classes):
         )
 
 
-def _check_dict_labels(class_weight, classes):
+def _check_dict(class_weight, classes):
+    """A class_weight dict must map labels of y to finite weights >= 0."""
     unknown = [label for label in class_weight if label not in set(classes.tolist())]
     if unknown:
         raise ValueError(
@@ -115,6 +180,33 @@ def _check_dict_labels(class_weight, classes):
             f"of y (classes: {classes.tolist()}). Use the labels of y "
             "as keys."
         )
+    bad = []
+    for label, weight in class_weight.items():
+        try:
+            ok = bool(np.isfinite(float(weight)) and float(weight) >= 0)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            bad.append(f"class_weight[{label!r}] = {weight!r}")
+    if bad:
+        raise ValueError(
+            "class_weight must be finite and non-negative, got "
+            f"{', '.join(bad)}. Give each class in the dict a finite weight "
+            ">= 0 (a class left out gets 1)."
+        )
+
+
+def _balanced(counts, n_classes):
+    """``total / (n_classes * counts)``, and 1 for a class of weight zero.
+
+    A class whose samples all have zero sample weight takes no part in the
+    cost, whatever its class weight; 1 keeps the products finite (its
+    "balanced" weight would be infinite).
+    """
+    xp, _ = namespace_and_device(counts)
+    seen = counts > 0
+    safe = xp.where(seen, counts, xp.ones_like(counts))
+    return xp.where(seen, xp.sum(counts) / (n_classes * safe), xp.ones_like(counts))
 
 
 def fit_sample_weight(class_weight, sample_weight, X, y, classes, y_idx):
@@ -153,20 +245,22 @@ def fit_sample_weight(class_weight, sample_weight, X, y, classes, y_idx):
     if sample_weight is not None:
         _require_two_weighted_classes(sample_weight, y_idx, classes)
     if isinstance(class_weight, dict):
-        _check_dict_labels(class_weight, classes)
+        _check_dict(class_weight, classes)
     cw = None
     if class_weight == "balanced" and not (
         sample_weight is None or isinstance(sample_weight, np.ndarray)
     ):
         # compute_class_weight's formula, with the weighted class counts
         # summed on the device.
-        counts = bincount(y_idx, sample_weight, classes.shape[0])
-        with np.errstate(divide="ignore"):
-            cw = counts.sum() / (classes.shape[0] * counts)
+        cw = _balanced(bincount(y_idx, sample_weight, classes.shape[0]),
+                       classes.shape[0])
+    elif class_weight == "balanced" and sample_weight is not None:
+        # compute_class_weight gives a class of zero weight an infinite one.
+        counts = np.bincount(y_idx, weights=sample_weight,
+                             minlength=classes.shape[0])
+        cw = _balanced(counts, classes.shape[0])
     elif class_weight is not None:
-        cw = compute_class_weight(
-            class_weight, classes=classes, y=y, sample_weight=sample_weight
-        )
+        cw = compute_class_weight(class_weight, classes=classes, y=y)
     _check_class_weights(cw)
     sample_weight = _combine(sample_weight, cw, y_idx, X)
     _require_positive_total(sample_weight, "")
@@ -220,11 +314,9 @@ def running_sample_weight(class_weight, sample_weight, y_idx, classes, X, counts
     if class_weight == "balanced":
         batch = bincount(y_idx, sample_weight, n_classes)
         counts = batch if counts is None else counts + batch
-        seen = counts > 0
-        cw = np.ones(n_classes)
-        cw[seen] = counts.sum() / (n_classes * counts[seen])
+        cw = _balanced(counts, n_classes)
     elif isinstance(class_weight, dict):
-        _check_dict_labels(class_weight, classes)
+        _check_dict(class_weight, classes)
         cw = np.ones(n_classes)
         for label, weight in class_weight.items():
             cw[np.flatnonzero(classes == label)[0]] = weight
