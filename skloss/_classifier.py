@@ -23,6 +23,8 @@ from ._fit_utils import (
     RealInterval,
     check_same_form,
     keeps_state_on_error,
+    quiet_floating_point,
+    user_stacklevel,
     warn_if_separated,
 )
 from ._holdout import accuracy_scorer, validation_split
@@ -408,6 +410,7 @@ class GDLogisticClassifier(
     # -- fit --------------------------------------------------------------
     @keeps_state_on_error  # outermost: a callback teardown error too
     @_fit_context(prefer_skip_nested_validation=True)
+    @quiet_floating_point
     def fit(self, X, y, sample_weight=None):
         """Fit the model with the chosen solver.
 
@@ -483,13 +486,15 @@ class GDLogisticClassifier(
         if self.tol is not None and not (
             result.converged or result.stopped_by_callback
         ):
+            advice = "Increase max_iter or loosen tol"
+            if not objective.looks_standardized():
+                advice += ", or scale the features (e.g. with StandardScaler)"
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter="
                 f"{self.max_iter} epochs (last cost {result.loss_curve[-1]:.6g}). "
-                "Increase max_iter, loosen tol, or scale the features "
-                "(e.g. with StandardScaler).",
+                f"{advice}.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         if self.penalty is None or not self.alpha > 0:
             warn_if_separated(objective, result.theta, mode, self.coef_)
@@ -498,6 +503,7 @@ class GDLogisticClassifier(
 
     @keeps_state_on_error  # outermost: a callback teardown error too
     @_fit_context(prefer_skip_nested_validation=True)
+    @quiet_floating_point
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch on a batch of data, continuing the model.
 
@@ -778,5 +784,5 @@ def _warn_if_zero_model(estimator):
         "Use a fixed step (e.g. learning_rate=1.0), init='random', or a "
         "loss without a trivial minimum at zero (e.g. 'hinge').",
         UserWarning,
-        stacklevel=5,  # the user's fit line, past the two fit wrappers
+        stacklevel=user_stacklevel(),
     )

@@ -1,10 +1,14 @@
 """Guards around a fit: state restored on error, warnings on the result."""
 
 import functools
+import os
+import sys
 import warnings
 from numbers import Integral, Real
 
+import joblib
 import numpy as np
+import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 
@@ -47,7 +51,7 @@ def warn_if_separated(objective, theta, mode, coef):
             "Predictions are sound but probabilities are overconfident; use "
             "penalty='l2' with alpha > 0 for a unique, finite solution.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
 
@@ -176,3 +180,57 @@ def check_same_form(action, fix, previous, current):
         f"{type(loss_before).__name__}, as {after}: the loss "
         f"{type(loss).__name__} with these classes trains that form. {fix}"
     )
+
+
+def quiet_floating_point(method):
+    """Run a training method with NumPy's floating-point warnings off.
+
+    Training detects what matters itself: a non-finite cost or gradient is
+    a :class:`~skloss.DivergenceError` naming the epoch, a loss's
+    non-finite output a ValueError naming the loss. What is left are
+    benign events (an ``exp`` underflowing to zero, a step too large
+    overflowing before divergence is reported), which would otherwise
+    escape as RuntimeWarnings, or as FloatingPointErrors under the user's
+    ``np.errstate(all="raise")``, from inside skloss.
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+# Frames in these directories are skloss's, scikit-learn's and joblib's
+# (_fit_context, set_output, meta-estimators, a search's parallel loop): a
+# warning names the first frame outside them, the user's line.
+_LIBRARY_DIRS = tuple(
+    os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+    for module in (sys.modules[__package__], sklearn, joblib)
+)
+
+
+def user_stacklevel():
+    """The ``stacklevel`` that attributes a warning to the user's line.
+
+    Counted from the caller of :func:`warnings.warn` (the function that
+    calls this one) to the first frame outside skloss and scikit-learn, so
+    it stays right however many wrappers a fit passes through (Python
+    3.12's ``skip_file_prefixes`` does this, for 3.12 and later only). In a
+    grid search's worker process no user frame exists: the outermost frame.
+
+    Examples
+    --------
+    >>> from skloss._fit_utils import user_stacklevel
+    >>> user_stacklevel()  # called from a doctest: the caller is the user
+    1
+    """
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.abspath(
+        frame.f_code.co_filename
+    ).startswith(_LIBRARY_DIRS):
+        frame = frame.f_back
+        level += 1
+    return level

@@ -128,6 +128,14 @@ class LinearObjective:
             )
             self.mean, self.inv_scale = scaled.mean, scaled.inv_scale
             self._l2_factor, self._sq_norm = scaled.l2_factor, scaled.sq_norm
+            if sw is None:
+                # Weights applied before the sums, not 1/n after them:
+                # sum_i x_ij g_i / n is at most max|x_j| max|g|, while
+                # sum_i x_ij g_i overflows for |x| near the float limit.
+                n = X.shape[0]
+                uniform = self.xp.full((n,), 1.0 / n, dtype=X.dtype,
+                                       device=self._device())
+                self._set_rows(X, y, uniform, None)
 
     def _set_rows(self, X, y, sw, scale):
         """Use the data ``(X, y, sw)``: its route and statistics, once."""
@@ -191,14 +199,15 @@ class LinearObjective:
         return out
 
     # -- layout -----------------------------------------------------------
+    def _device(self):
+        y = self.y
+        return None if isinstance(y, np.ndarray) else getattr(y, "device", None)
+
     def zeros(self):
         """A zero ``theta`` of shape (n_features + 1, n_outputs)."""
         return self.xp.zeros(
-            (self.n_features + 1, self.n_outputs),
-            dtype=self.dtype,
-            device=getattr(self.y, "device", None)
-            if not isinstance(self.y, np.ndarray)
-            else None,
+            (self.n_features + 1, self.n_outputs), dtype=self.dtype,
+            device=self._device(),
         )
 
     def split(self, theta):
@@ -342,6 +351,21 @@ class LinearObjective:
             # magnitude may not even be representable squared.)
             curvature += self.penalty.l2 * float(self.xp.sum(W * W))
         return curvature
+
+    def looks_standardized(self):
+        """Whether every non-constant feature has mean ~0 and variance ~1.
+
+        Within a factor of two in variance and half a standard deviation in
+        mean, as after StandardScaler (weighted, on the training rows).
+        """
+        if self.inv_scale is not None or self.X.shape[0] == 0:
+            return False
+        mean = self.mean if self.mean is not None else self._stats.weighted_mean()
+        mean = np.asarray(to_host(mean), dtype=np.float64)
+        var = self._stats.column_squares() - mean**2
+        varying = var > 1e-12 * max(float(np.max(var, initial=0.0)), 1e-300)
+        return bool(np.all(np.abs(mean[varying]) <= 0.5 * np.sqrt(var[varying]))
+                    and np.all((var[varying] >= 0.5) & (var[varying] <= 2.0)))
 
     def safe_step(self):
         """A step size for which plain gradient descent cannot diverge."""

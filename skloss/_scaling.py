@@ -258,6 +258,18 @@ class DataStatistics:
             log_var = np.log2(var_p) + 2.0 * e
             log_s2 = np.logaddexp2(log_var, np.log2(c) if c > 0 else -np.inf)
         k = np.where(np.isfinite(log_s2), np.round(0.5 * log_s2), 0.0)
+        tiny = (k < emin) & ~drop & (colmax > 0)
+        if np.any(tiny):
+            # A coefficient of such a feature would need a factor beyond
+            # the dtype's range to move the decision values at all.
+            cols = np.flatnonzero(tiny)
+            raise ValueError(
+                f"The feature(s) at column(s) {cols[:10].tolist()} have "
+                f"magnitudes around {float(np.min(colmax[tiny])):.3g}: a model "
+                "on them needs coefficients beyond the range of "
+                f"{finfo.dtype} (about {float(finfo.max):.3g}). Multiply X by "
+                "a constant (e.g. with StandardScaler), or use an L2 penalty."
+            )
         k = np.clip(k, emin, emax).astype(int)
         total = float(np.sum(np.ldexp(var_p, 2 * (e - k))))
         sq_norm = total + (1.0 if fit_intercept else 0.0)
