@@ -672,6 +672,9 @@ class GDLogisticClassifier(
             sample_weight=sample_weight,
             penalty=make_penalty(self.penalty, self.alpha, self.l1_ratio),
             fit_intercept=self.fit_intercept,
+            # A fixed learning rate is textbook descent on (W, b) as given;
+            # the objective's own coordinates are for "auto" steps.
+            own_coordinates=self.learning_rate == "auto",
         )
 
     def _minimize(self, solver, objective, theta0, data, model, epochs_before,

@@ -63,6 +63,11 @@ class LinearObjective:
         The penalty on the coefficients (None: no penalty).
     fit_intercept : bool, default=True
         Whether the intercept row of ``theta`` is trained.
+    own_coordinates : bool, default=True
+        Whether solvers work in this cost's own coordinates (centred
+        features, power-of-two factors for extreme magnitudes), which
+        "auto" steps are chosen for. False: in the user's (W, b) exactly,
+        so a fixed learning rate is textbook gradient descent.
 
     Attributes
     ----------
@@ -95,6 +100,7 @@ class LinearObjective:
         sample_weight=None,
         penalty=None,
         fit_intercept=True,
+        own_coordinates=True,
     ):
         self.penalty = Penalty() if penalty is None else penalty
         self.fit_intercept = fit_intercept
@@ -119,6 +125,8 @@ class LinearObjective:
         # features, where the statistics give them without another pass.
         self._l2_factor = 1.0
         self._sq_norm = None
+        if not own_coordinates:
+            return
         if self._stats.is_ordinary():
             if fit_intercept:
                 self.mean = self._stats.weighted_mean()

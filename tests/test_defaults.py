@@ -97,3 +97,97 @@ def test_a_fit_ending_at_the_zero_model_says_why_and_how_to_fix_it():
         clf = GDLogisticClassifier(loss="perceptron").fit(X, y)
     assert not np.any(clf.coef_) and not np.any(clf.intercept_)
     assert rec[0].filename == __file__
+
+
+# -- 11.3: a fixed learning rate is textbook descent on (W, b) -----------------
+def test_fixed_step_is_textbook_gradient_descent_from_the_issue():
+    est = GDLogisticClassifier(learning_rate=0.1, penalty=None, max_iter=1, tol=None)
+    est.fit([[0.0], [1.0], [2.0]], [0, 1, 1])
+    # One step from zero: W -= 0.1 * mean((p - y) x), p = 1/2.
+    np.testing.assert_allclose(est.coef_, [[0.05]], rtol=1e-12)
+    np.testing.assert_allclose(est.intercept_, [1.0 / 60.0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_fixed_step_epochs_follow_the_textbook_iteration(solver, fit_intercept, rng):
+    # Uncentred, unscaled data: textbook (accelerated) gradient descent on
+    # the weighted mean log loss + alpha/2 ||W||^2, written out here.
+    X = rng.standard_normal((60, 3)) * [1.0, 5.0, 0.2] + [3.0, -2.0, 1.0]
+    y = (X[:, 0] - 3 + rng.standard_normal(60) > 0).astype(int)
+    sw = rng.uniform(0.5, 2.0, 60)
+    s, lr, alpha = sw / sw.sum(), 0.01, 0.01
+    w, b = np.zeros(3), 0.0
+
+    def grad(w, b):
+        g = s * (1.0 / (1.0 + np.exp(-(X @ w + b))) - y)
+        return X.T @ g + alpha * w, (g.sum() if fit_intercept else 0.0)
+
+    vw, vb = w.copy(), b  # look-ahead point (nesterov)
+    for t in range(1, 6):
+        if solver == "gd":
+            gw, gb = grad(w, b)
+            w, b = w - lr * gw, b - lr * gb
+        else:
+            gw, gb = grad(vw, vb)
+            w_new, b_new = vw - lr * gw, vb - lr * gb
+            mom = (t - 1) / (t + 2)
+            vw, vb = w_new + mom * (w_new - w), b_new + mom * (b_new - b)
+            w, b = w_new, b_new
+    est = GDLogisticClassifier(
+        solver=solver, learning_rate=lr, alpha=alpha, max_iter=5, tol=None,
+        fit_intercept=fit_intercept,
+    ).fit(X, y, sample_weight=sw)
+    if solver == "gd":
+        np.testing.assert_allclose(est.coef_[0], w, rtol=1e-10)
+        np.testing.assert_allclose(est.intercept_[0], b, rtol=1e-10, atol=1e-14)
+    else:
+        # Nesterov's momentum schedule is the solver's own; the point is
+        # that it moves (W, b) in the user's coordinates: one epoch is
+        # exactly one textbook gradient step from zero.
+        one = GDLogisticClassifier(
+            solver=solver, learning_rate=lr, alpha=alpha, max_iter=1, tol=None,
+            fit_intercept=fit_intercept,
+        ).fit(X, y, sample_weight=sw)
+        gw, gb = grad(np.zeros(3), 0.0)
+        np.testing.assert_allclose(one.coef_[0], -lr * gw, rtol=1e-10)
+        np.testing.assert_allclose(one.intercept_[0], -lr * gb, rtol=1e-10, atol=1e-14)
+
+
+class _TextbookPerceptron:
+    """scikit-learn's test_perceptron.MyPerceptron: update where sign(x.w + b) != y."""
+
+    def __init__(self, n_iter, fit_intercept):
+        self.n_iter, self.fit_intercept = n_iter, fit_intercept
+
+    def fit(self, X, y):
+        self.w, self.b = np.zeros(X.shape[1]), 0.0
+        for _ in range(self.n_iter):
+            for xi, yi in zip(X, y):
+                if np.sign(xi @ self.w + self.b) != yi:
+                    self.w += yi * xi
+                    if self.fit_intercept:
+                        self.b += yi
+        return self
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_sgd_perceptron_equals_the_textbook_perceptron(fit_intercept, sparse):
+    import scipy.sparse as sps
+    from sklearn.datasets import load_iris
+    from sklearn.utils import check_random_state
+
+    iris = load_iris()
+    order = np.arange(iris.data.shape[0])
+    check_random_state(12).shuffle(order)
+    X, y = iris.data[order], iris.target[order]
+    y_bin = np.where(y == 1, 1, -1)
+    ref = _TextbookPerceptron(2, fit_intercept).fit(X, y_bin)
+    est = GDLogisticClassifier(
+        loss="perceptron", solver="sgd", batch_size=1, shuffle=False,
+        learning_rate=1.0, penalty=None, max_iter=2, tol=None,
+        fit_intercept=fit_intercept, momentum=0.0,
+    ).fit(sps.csr_matrix(X) if sparse else X, y_bin)
+    np.testing.assert_allclose(est.coef_.ravel(), ref.w, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(est.intercept_[0], ref.b, atol=1e-12)

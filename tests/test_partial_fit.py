@@ -130,6 +130,7 @@ def test_balanced_class_weight_uses_running_counts(cancer):
     obj = LinearObjective(
         LogLoss(), X[second], y[second].astype(float),
         sample_weight=cw[y[second]], penalty=make_penalty(None, 0.0),
+        own_coordinates=False,  # a fixed step: textbook descent on (W, b)
     )
     start = obj.from_model(theta)
     _, grad = obj.smooth_value_gradient(start)

@@ -93,7 +93,8 @@ def test_adaptive_in_the_classifier_stops_training(cancer):
 def test_callable_schedule(cancer):
     X, y = cancer
     X, y = X[:100], y[:100]
-    obj = LinearObjective(LogLoss(), X, (y == 1).astype(float))
+    # A fixed step: textbook descent on (W, b), the user's coordinates.
+    obj = LinearObjective(LogLoss(), X, (y == 1).astype(float), own_coordinates=False)
     res = make_solver(
         "gd", learning_rate=0.4, max_iter=3, tol=None,
         schedule=make_schedule(lambda t: 1.0 / (t + 2)),
