@@ -38,6 +38,7 @@ LOSSES = ("log_loss", "hinge", "modified_huber", "focal", "softmax_cross_entropy
 MULTICLASS = ("log_loss-ovr", "log_loss-multinomial")
 FORMATS = ("dense", "csr", "float32", "blocked")
 WEIGHTS = ("none", "weighted")
+FIXED_STEP = 0.05
 
 
 def _data(fmt, n_classes):
@@ -69,6 +70,12 @@ def _cases():
         case = (solver, "l2", "log_loss", fmt, weights)
         if case not in cases:
             cases.append(case)
+    # A fixed learning rate (textbook steps in the user's coordinates):
+    # every solver x format, and x penalty on dense data.
+    for solver, fmt in itertools.product(SOLVERS, FORMATS):
+        cases.append((solver, "l2", "log_loss", fmt, "none", FIXED_STEP))
+    for solver, penalty in itertools.product(SOLVERS, ("l1", None)):
+        cases.append((solver, penalty, "log_loss", "dense", "weighted", FIXED_STEP))
     return cases
 
 
@@ -77,7 +84,7 @@ def _case_id(case):
 
 
 def _fit(case):
-    solver, penalty, loss, fmt, weights = case
+    solver, penalty, loss, fmt, weights, *step = case
     loss, _, multi_class = loss.partition("-")
     n_classes = 2 if loss != "softmax_cross_entropy" and not multi_class else 3
     X, y, sample_weight = _data(fmt, n_classes)
@@ -90,6 +97,7 @@ def _fit(case):
         tol=None,
         batch_size=32,
         multi_class=multi_class or "auto",
+        learning_rate=step[0] if step else "auto",
         random_state=0,
     )
     with warnings.catch_warnings():
