@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ._parallel import _BLOCK_BYTES, epoch_threads, run_blocks
+from ._parallel import _BLOCK_BYTES, epoch_threads, run_blocks, serial_blas
 
 
 @dataclass(frozen=True)
@@ -198,14 +198,19 @@ class BlockedRoute(GenericRoute):
     def __init__(self, block_rows):
         self.block_rows = block_rows
 
-    def _map(self, rows, block, n_blocks, loss=None, first=()):
-        first = list(first)
+    def _map(self, rows, block, n_blocks, loss=None, n_first=0):
+        """``[block(i) for i in range(n_blocks)]``, the first ``n_first`` on
+        this thread before any other (a loss's first output is checked
+        there), the rest on the epoch's threads."""
         threads = epoch_threads(n_blocks)
         if loss is not None and not loss.thread_safe:
             threads = 1
-        if threads > 1:
-            return first + run_blocks(block, n_blocks, threads, first=len(first))
-        return first + [block(i) for i in range(len(first), n_blocks)]
+        if threads == 1:
+            return [block(i) for i in range(n_blocks)]
+        # Under serial_blas as the threaded blocks: the same sums either way.
+        with serial_blas():
+            first = [block(i) for i in range(n_first)]
+        return first + run_blocks(block, n_blocks, threads, first=n_first)
 
     def loss_gradient(self, rows, loss, W, shift, like):
         X, size, sw = rows.X, self.block_rows, rows.sw
@@ -237,8 +242,7 @@ class BlockedRoute(GenericRoute):
             return value, Xb.T @ g, gb
 
         # The loss's first output is checked on this thread, before any other.
-        first = () if loss.checked else (block(0),)
-        parts = self._map(rows, block, n_blocks, loss, first)
+        parts = self._map(rows, block, n_blocks, loss, n_first=0 if loss.checked else 1)
         grad = np.zeros_like(like)
         grad_w = grad[:-1, 0] if K == 1 else grad[:-1, :]
         total = 0.0

@@ -115,9 +115,10 @@ def test_threaded_epoch_matches_one_pass(
         assert np.all(g2[-1] == 0)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("kind", ["binary", "multinomial"])
-def test_threaded_epoch_is_bit_identical(kind, threaded, monkeypatch):
-    obj, theta = _problem(kind, np.float64, True, True)
+def test_threaded_epoch_is_bit_identical(kind, dtype, threaded, monkeypatch):
+    obj, theta = _problem(kind, dtype, True, True)
     results = [obj.smooth_value_gradient(theta) for _ in range(10)]
     for value, grad in results[1:]:
         assert value == results[0][0]
@@ -272,7 +273,7 @@ def test_one_blas_thread_limits_this_thread_and_restores(monkeypatch):
     # 1 and gives it back to the process-wide setting (0) on exit, errors
     # included; without controls it does nothing.
     calls = []
-    controls = [(lambda: 2, calls.append)]
+    controls = [(lambda: 2, calls.append, None)]
     monkeypatch.setitem(parallel._state, "blas", controls)
     with parallel.one_blas_thread():
         assert calls == [1]
@@ -284,6 +285,22 @@ def test_one_blas_thread_limits_this_thread_and_restores(monkeypatch):
     with parallel.one_blas_thread():
         pass
     assert calls == [1, 0, 1, 0]
+
+
+def test_serial_blas_sets_the_process_count_once_and_restores_it(monkeypatch):
+    # Nested (or concurrent) threaded epochs: the first sets one thread,
+    # the last restores the count it found, errors included.
+    calls = []
+    controls = [(lambda: 2, None, calls.append)]
+    monkeypatch.setitem(parallel._state, "blas", controls)
+    with parallel.serial_blas():
+        with parallel.serial_blas():
+            assert calls == [1]
+        assert calls == [1]
+    assert calls == [1, 2]
+    with pytest.raises(ValueError, match="inside"), parallel.serial_blas():
+        raise ValueError("inside")
+    assert calls == [1, 2, 1, 2] and parallel._serial["depth"] == 0
 
 
 @pytest.mark.parametrize("batch_size, limited", [(32, True), (10_000, False)])
@@ -339,3 +356,23 @@ def test_blocked_value_matches_one_pass(kind, weighted, threaded):
     np.testing.assert_allclose(blocked, first, rtol=1e-12)
     obj._rows_cache = (obj.X, None)  # the one-pass path
     np.testing.assert_allclose(blocked, obj.smooth_value(theta), rtol=1e-12)
+
+
+@pytest.mark.skipif(parallel._blas_controls() is None,
+                    reason="BLAS cannot be limited per thread: epochs are serial")
+def test_float32_fits_are_reproducible_on_threads(monkeypatch):
+    # OpenBLAS does not always honour the thread-local limit while several
+    # threads call it: a product split over two BLAS threads sums in another
+    # order. Threaded epochs run with one BLAS thread process-wide.
+    monkeypatch.setattr(kernels_module, "_BLOCK_BYTES", 2**16)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40_000, 64)).astype(np.float32)
+    y = (X[:, :8].sum(axis=1) + rng.standard_normal(40_000) > 0).astype(int)
+    fits = [GDLogisticClassifier(max_iter=30, tol=None).fit(X, y) for _ in range(3)]
+    for other in fits[1:]:
+        np.testing.assert_array_equal(other.coef_, fits[0].coef_)
+        assert other.loss_curve_ == fits[0].loss_curve_
+    # The process's BLAS thread count is restored after the epochs.
+    with parallel.serial_blas():
+        pass
+    assert parallel._serial["depth"] == 0
