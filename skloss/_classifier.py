@@ -618,9 +618,9 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                     f"parameters have shape {theta_model.shape}, this "
                     f"data needs {objective.zeros().shape}."
                 )
-        solver = self._make_solver(
-            objective, rng, 1, None, schedule=train_state.get("schedule")
-        )
+        # The schedule in use (with its state) carries over in the solver's
+        # state; a new one is made only on the first call.
+        solver = self._make_solver(objective, rng, 1, None)
         epochs_before = self.n_iter_ if not first else 0
         result, callbacks = self._minimize(
             solver, objective, objective.from_model(theta_model),
@@ -638,12 +638,7 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             result, early_stopping=False,
             step_sizes=[] if first else getattr(self, "step_sizes_", []),
         )
-        self._train_state = {
-            "solver": result.state,
-            "schedule": solver.schedule,
-            "rng": rng,
-            "counts": counts,
-        }
+        self._train_state = {"solver": result.state, "rng": rng, "counts": counts}
         if callbacks.active:
             callbacks.end_fit()
         return self
@@ -733,15 +728,14 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             raise
         return result, callbacks
 
-    def _make_solver(self, objective, rng, max_iter, tol, schedule=None):
+    def _make_solver(self, objective, rng, max_iter, tol):
         """The solver for this fit; ``rng`` seeds the mini-batch order."""
-        if schedule is None:
-            schedule = make_schedule(
-                copy.deepcopy(self.schedule),
-                max_iter=self.max_iter,
-                n_iter_no_change=self.n_iter_no_change,
-                tol=self.tol,
-            )
+        schedule = make_schedule(
+            copy.deepcopy(self.schedule),
+            max_iter=self.max_iter,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+        )
         params = dict(
             learning_rate=self.learning_rate,
             max_iter=max_iter,
@@ -766,8 +760,9 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         if self.class_weight == "balanced":
             counts = bincount(y_idx, sample_weight, classes.shape[0])
         return {
+            # The solver's state (a SolverState): epochs, the schedule in
+            # use with its state, momentum, Adam's moments.
             "solver": result.state,
-            "schedule": solver.schedule,
             "rng": getattr(solver, "random_state", None),
             "counts": counts,
         }

@@ -1079,6 +1079,58 @@ class LinearObjective:
         return max(float(xp.max(sq)), 0.0)
 
 
+    # -- solver support (optim branch) --
+    @property
+    def n_samples(self):
+        """The number of rows of ``X``."""
+        return self.X.shape[0]
+
+    @property
+    def itemsize(self):
+        """Bytes per entry of ``X`` (sizes the solvers' batches)."""
+        size = getattr(self.X.dtype, "itemsize", None)  # array API: no itemsize
+        return size if size is not None else self.xp.finfo(self.X.dtype).bits // 8
+
+    def batch_weight(self, idx):
+        """The weight of the rows ``idx`` in the epoch's mean of batch costs.
+
+        The number of rows for unweighted data, else the rows' share of the
+        normalised sample weights (as ``batch_evaluator`` reports it).
+        """
+        if self.sw is None:
+            return float(idx.shape[0])
+        return float(self.xp.sum(take_rows(self.sw, idx)))
+
+    def coordinate_scale(self):
+        """1 / weighted root-mean-square of each centred feature.
+
+        Measured on the features the solver sees (after the implicit
+        rescaling of extreme columns, if any); the shape of ``theta``, 1 on
+        the intercept row and on constant columns. Adam's "auto" step.
+        """
+        xp = self.xp
+        X = self.X
+        sw = self.sw
+        if self.sparse:
+            X2 = X.multiply(X)
+            sq = X2.T @ sw if sw is not None else np.asarray(X2.mean(axis=0))
+            sq = np.asarray(sq).ravel()
+        elif sw is not None:
+            sq = sw @ (X * X)
+        else:
+            sq = xp.mean(X * X, axis=0)
+        sq = xp.asarray(sq, dtype=self.dtype)
+        if self.mean is not None:
+            sq = sq - self.mean * self.mean
+        rms = xp.sqrt(xp.clip(sq, 0, None))
+        inv = xp.where(rms > 0, 1.0 / xp.where(rms > 0, rms, 1.0), 1.0)
+        if self.inv_scale is not None:
+            # The solver's coordinate j multiplies x_j * inv_scale_j.
+            inv = xp.where(rms > 0, inv / self.inv_scale, 1.0)
+        scale = xp.ones_like(self.zeros())
+        scale[:-1, :] = inv[:, None]
+        return scale
+
 class _BatchEvaluator:
     """Mini-batch costs and gradients of a LinearObjective on NumPy or CSR data.
 

@@ -261,8 +261,8 @@ def skops_trusted_types():
     """The skloss types to trust when loading a model with ``skops.io``.
 
     The estimator, every built-in loss class, and the learning-rate
-    schedule classes that a fitted model keeps for ``partial_fit``
-    (``skloss.optim._schedules``). A model trained with a user loss or a
+    schedule classes and solver state classes that a fitted model keeps
+    for ``partial_fit`` (``skloss.optim``). A model trained with a user loss or a
     user schedule needs that class trusted as well.
 
     Returns
@@ -279,9 +279,12 @@ def skops_trusted_types():
     import inspect
 
     from ._classifier import GDLogisticClassifier
-    from .optim import _schedules
+    from .optim import SOLVERS, _schedules
 
     classes = [GDLogisticClassifier]
+    for solver in SOLVERS.values():
+        # The solver's state dataclass and those it derives from.
+        classes.extend(c for c in solver.State.__mro__ if c is not object)
     for info in _registry.available_losses().values():
         if _registry.is_builtin(info["class"]):
             classes.append(info["class"])

@@ -17,12 +17,92 @@ every update (soft thresholding), so coefficients reach exact zeros.
 import math
 from abc import abstractmethod
 from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
-from .._array_api import namespace_and_device, take_rows, to_device
+from .._array_api import namespace_and_device, to_device
 from .._parallel import _BLOCK_BYTES, one_blas_thread
-from ._base import Solver
+from ._base import Epoch, Solver, SolverState
+
+
+@dataclass
+class MiniBatchState(SolverState):
+    """The state of a mini-batch solver, carried across calls.
+
+    Attributes
+    ----------
+    epoch, schedule
+        See :class:`~skloss.optim.SolverState`.
+    auto_step : float or None
+        The base step of ``learning_rate="auto"``, measured on the first
+        call's data and kept, so that later calls continue with the same
+        step; None until then.
+
+    Examples
+    --------
+    >>> from skloss.optim import MiniBatchState
+    >>> MiniBatchState().auto_step is None
+    True
+    """
+
+    auto_step: object = None
+
+
+@dataclass
+class MomentumState(MiniBatchState):
+    """The state of :class:`StochasticGradient`.
+
+    Attributes
+    ----------
+    epoch, schedule, auto_step
+        See :class:`MiniBatchState`.
+    velocity : array or None
+        The momentum buffer (model coordinates between calls); None
+        without momentum or before the first update.
+
+    Examples
+    --------
+    >>> from skloss.optim import MomentumState
+    >>> MomentumState().velocity is None
+    True
+    """
+
+    directions: ClassVar[tuple] = ("velocity",)
+
+    velocity: object = None
+
+
+@dataclass
+class AdamState(MiniBatchState):
+    """The state of :class:`Adam`, as optax's ``ScaleByAdamState``.
+
+    Attributes
+    ----------
+    epoch, schedule, auto_step
+        See :class:`MiniBatchState`.
+    count : int
+        Updates made so far (the bias correction's :math:`t`).
+    mu : array or None
+        The first moment estimate :math:`m`.
+    nu : array or None
+        The second moment estimate :math:`v`.
+    feature_scale : array or None
+        The per-coordinate factor of ``learning_rate="auto"`` (see
+        :class:`Adam`), measured on the first call's data and kept.
+
+    Examples
+    --------
+    >>> from skloss.optim import AdamState
+    >>> AdamState().count
+    0
+    """
+
+    count: int = 0
+    mu: object = None
+    nu: object = None
+    feature_scale: object = None
 
 
 class MiniBatchSolver(Solver):
@@ -64,8 +144,12 @@ class MiniBatchSolver(Solver):
     # Mini-batch noise can keep the cost above its start on data with no
     # signal: that is not divergence.
     plateau_is_divergence = False
-    requires = ("smooth_value_gradient", "value", "nonsmooth_value", "batch",
-                "prox")
+    requires = Solver.requires + (
+        "value", "smooth_value_gradient", "nonsmooth_value", "prox", "batch",
+        "batch_weight", "n_samples", "n_features", "itemsize",
+    )
+    optional = ("batch_evaluator",)
+    State = MiniBatchState
     # Whether NumPy and CSR data take LinearObjective.batch_evaluator's
     # lean path (the same results as the generic one, about 3x cheaper per
     # step); the tests switch it off to compare the two.
@@ -92,12 +176,13 @@ class MiniBatchSolver(Solver):
     def _base_step(self, objective, state):
         if self.learning_rate != "auto":
             return float(self.learning_rate)
-        if state.get("auto_step") is None:
-            state["auto_step"] = self._auto_step(objective)
-        return state["auto_step"]
+        if state.auto_step is None:
+            state.auto_step = self._auto_step(objective)
+        return state.auto_step
 
-    def _run(self, objective, theta, state):
-        n = objective.X.shape[0]
+    def _run(self, objective, theta, state, capabilities):
+        yield objective.value(theta)
+        n = objective.n_samples
         batch_size = min(int(self.batch_size), n)
         rng = self.random_state
         if rng is None:
@@ -105,12 +190,14 @@ class MiniBatchSolver(Solver):
         base = self._base_step(objective, state)
         xp, device = namespace_and_device(theta)
         evaluate = None
-        make_evaluator = getattr(objective, "batch_evaluator", None)
-        if self.fast_batches and batch_size < n and make_evaluator is not None:
-            evaluate = make_evaluator(batch_size)
+        if (
+            self.fast_batches and batch_size < n
+            and "batch_evaluator" in capabilities
+        ):
+            evaluate = objective.batch_evaluator(batch_size)
         has_l1 = objective.penalty.has_l1
         small_batches = evaluate is not None and (
-            batch_size * objective.n_features * objective.X.dtype.itemsize
+            batch_size * objective.n_features * objective.itemsize
             <= _BLOCK_BYTES
         )
         while True:
@@ -141,10 +228,7 @@ class MiniBatchSolver(Solver):
                         if sub is None:
                             continue
                         value, grad = sub.smooth_value_gradient(theta)
-                        weight = (
-                            float(idx.shape[0]) if objective.sw is None
-                            else float(xp.sum(take_rows(objective.sw, idx)))
-                        )
+                        weight = objective.batch_weight(idx)
                     if has_l1:
                         value += objective.nonsmooth_value(theta)
                     total += weight * value
@@ -161,7 +245,7 @@ class MiniBatchSolver(Solver):
                 # Diverged in the last batches: the costs they saw may
                 # still have been finite.
                 cost = math.inf
-            yield theta, cost, step
+            yield Epoch(theta, cost, step)
 
 
 class StochasticGradient(MiniBatchSolver):
@@ -209,7 +293,8 @@ class StochasticGradient(MiniBatchSolver):
     True
     """
 
-    _direction_state = ("velocity",)
+    requires = MiniBatchSolver.requires + ("loss", "max_sq_norm")
+    State = MomentumState
 
     def __init__(self, learning_rate="auto", *, momentum=0.0, nesterov=False,
                  **kwargs):
@@ -233,7 +318,7 @@ class StochasticGradient(MiniBatchSolver):
         mu = self.momentum
         if not mu:
             return objective.prox(theta - step * grad, step)
-        v = state.get("velocity")
+        v = state.velocity
         if v is None:
             v = objective.xp.zeros_like(theta)
         if self.nesterov:
@@ -242,7 +327,7 @@ class StochasticGradient(MiniBatchSolver):
         else:
             theta_new = objective.prox(theta + mu * v - step * grad, step)
             v = theta_new - theta
-        state["velocity"] = v
+        state.velocity = v
         return theta_new
 
 
@@ -294,6 +379,8 @@ class Adam(MiniBatchSolver):
     """
 
     AUTO_STEP = 0.01
+    requires = MiniBatchSolver.requires + ("coordinate_scale",)
+    State = AdamState
 
     def __init__(self, learning_rate="auto", *, beta1=0.9, beta2=0.999,
                  epsilon=1e-8, **kwargs):
@@ -305,50 +392,17 @@ class Adam(MiniBatchSolver):
     def _auto_step(self, objective):
         return self.AUTO_STEP
 
-    @staticmethod
-    def _feature_scale(objective, theta):
-        """1 / weighted root-mean-square of each centred feature.
-
-        Measured on the features the solver sees (after the objective's
-        implicit rescaling of extreme columns, if any); shape of theta, 1
-        on the intercept row and on constant columns.
-        """
-        xp = objective.xp
-        X = objective.X
-        sw = objective.sw
-        if objective.sparse:
-            X2 = X.multiply(X)
-            sq = X2.T @ sw if sw is not None else np.asarray(X2.mean(axis=0))
-            sq = np.asarray(sq).ravel()
-        elif sw is not None:
-            sq = sw @ (X * X)
-        else:
-            sq = xp.mean(X * X, axis=0)
-        sq = xp.asarray(sq, dtype=objective.dtype)
-        if objective.mean is not None:
-            sq = sq - objective.mean * objective.mean
-        rms = xp.sqrt(xp.clip(sq, 0, None))
-        inv = xp.where(rms > 0, 1.0 / xp.where(rms > 0, rms, 1.0), 1.0)
-        inv_scale = getattr(objective, "inv_scale", None)
-        if inv_scale is not None:
-            # The solver's coordinate j multiplies x_j * inv_scale_j.
-            inv = xp.where(rms > 0, inv / inv_scale, 1.0)
-        scale = xp.ones_like(theta)
-        scale[:-1, :] = inv[:, None]
-        return scale
-
     def _update(self, objective, theta, grad, step, state):
         xp = objective.xp
-        m = state.get("m")
-        v = state.get("v")
+        m, v = state.mu, state.nu
         if self.learning_rate == "auto":
-            if state.get("feature_scale") is None:
-                state["feature_scale"] = self._feature_scale(objective, theta)
-            step = step * state["feature_scale"]
+            if state.feature_scale is None:
+                state.feature_scale = objective.coordinate_scale()
+            step = step * state.feature_scale
         if m is None:
             m = xp.zeros_like(theta)
             v = xp.zeros_like(theta)
-        t = state.get("t", 0) + 1
+        t = state.count + 1
         b1, b2 = self.beta1, self.beta2
         m = b1 * m + (1.0 - b1) * grad
         v = b2 * v + (1.0 - b2) * (grad * grad)
@@ -360,5 +414,5 @@ class Adam(MiniBatchSolver):
         if penalty.has_l1:
             theta = xp.asarray(theta, copy=True)
             theta[:-1, :] = penalty.prox(theta[:-1, :], scaled[:-1, :])
-        state["m"], state["v"], state["t"] = m, v, t
+        state.mu, state.nu, state.count = m, v, t
         return theta
