@@ -607,10 +607,16 @@ class LinearObjective:
         return self.penalty.l1_value(self._coef(theta))
 
     def prox(self, theta, step):
-        """Proximal step on the L1 part; the intercept is left alone."""
+        """Proximal step on the L1 part; the intercept is left alone.
+
+        ``step`` is a float or an array of ``theta``'s shape (per-coordinate
+        steps, as Adam takes).
+        """
         if not self.penalty.has_l1:
             return theta
         out = self.xp.asarray(theta, copy=True)
+        if getattr(step, "ndim", 0):
+            step = step[:-1, :]  # the intercept row takes no L1 step
         if self.inv_scale is not None:
             # l1 * |W_j| = l1 * f_j * |W~_j|: a per-feature threshold.
             step = step * self.inv_scale[:, None]

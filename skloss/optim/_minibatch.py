@@ -410,9 +410,8 @@ class Adam(MiniBatchSolver):
         v_hat = v / (1.0 - b2**t)
         scaled = step / (xp.sqrt(v_hat) + self.epsilon)
         theta = theta - scaled * m_hat
-        penalty = objective.penalty
-        if penalty.has_l1:
-            theta = xp.asarray(theta, copy=True)
-            theta[:-1, :] = penalty.prox(theta[:-1, :], scaled[:-1, :])
+        # The objective's prox: its per-feature thresholds (features it
+        # rescaled) included, so Adam minimises the same cost as the others.
+        theta = objective.prox(theta, scaled)
         state.mu, state.nu, state.count = m, v, t
         return theta
