@@ -31,6 +31,21 @@ def vdot(xp, a, b):
     return float(xp.sum(a * b))
 
 
+def all_finite(xp, a):
+    """Whether every entry of the parameter-sized array ``a`` is finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss.optim._base import all_finite
+    >>> all_finite(np, np.array([[1.0], [np.nan]]))
+    False
+    """
+    if isinstance(a, np.ndarray):
+        return bool(np.isfinite(a).all())
+    return bool(xp.all(xp.isfinite(a)))
+
+
 @dataclass
 class SolverState:
     """The state a solver continues from: the part every solver shares.
@@ -85,6 +100,10 @@ class Epoch(NamedTuple):
     frame : object or None
         The objective whose coordinates ``theta`` is in, when it is not
         the objective passed to ``minimize`` (gd's preconditioning).
+    finite_gradient : bool
+        False when a gradient the epoch computed is not finite: divergence,
+        even where the cost is still finite (a line search would otherwise
+        halve its step forever).
     """
 
     theta: object
@@ -92,6 +111,7 @@ class Epoch(NamedTuple):
     step: float
     grad_map: float = math.inf
     frame: object = None
+    finite_gradient: bool = True
 
 
 @dataclass
@@ -391,6 +411,9 @@ class Solver(ABC):
             last = next(steps)
             theta, cost, step = last.theta, last.cost, last.step
             state.epoch += 1
+            if not last.finite_gradient:
+                self._raise_divergence(objective, state.epoch, cost, cost0,
+                                       step, what="gradient")
             self._check_divergence(objective, state.epoch, cost, cost0, step)
             result.n_iter = epoch
             result.loss_curve.append(cost)
@@ -454,7 +477,8 @@ class Solver(ABC):
             return
         self._raise_divergence(objective, epoch, cost, cost0, step)
 
-    def _raise_divergence(self, objective, epoch, cost, cost0, step):
+    def _raise_divergence(self, objective, epoch, cost, cost0, step,
+                          what="cost"):
         safe = self.safe_step(objective)
         advice = (
             f"A step size of at most {safe:.3g} is safe for this data, or use "
@@ -462,15 +486,24 @@ class Solver(ABC):
             if safe is not None
             else "Lower the learning rate, or use learning_rate='auto'."
         )
-        if not math.isfinite(cost):
-            what = "is not finite"
+        if what == "gradient":
+            what = "gradient is not finite (the cost "
+            # At weights where the cost is finite: the loss's gradient (a
+            # user loss) or data overflowing in it, not the step size.
+            advice = (
+                "Check the loss's gradient for NaN or overflow at these "
+                "weights (skloss.check_loss tests a loss) and the data for "
+                "huge values."
+            )
+        elif not math.isfinite(cost):
+            what = "cost is not finite ("
         elif cost <= _RUNAWAY_FACTOR * (abs(cost0) + 1.0):
-            what = "rose above its starting value and stopped improving"
+            what = "cost rose above its starting value and stopped improving ("
         else:
-            what = "grew without bound"
+            what = "cost grew without bound ("
         raise DivergenceError(
-            f"Training diverged at epoch {epoch}: the cost {what} "
-            f"({cost:.4g}, from {cost0:.4g} at the start) with learning rate "
+            f"Training diverged at epoch {epoch}: the {what}"
+            f"{cost:.4g}, from {cost0:.4g} at the start) with learning rate "
             f"{step:.4g}. {advice} The model was left as it was before fit.",
             epoch=epoch,
             learning_rate=step,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._base import Epoch, Solver, SolverState, vdot
+from ._base import Epoch, Solver, SolverState, all_finite, vdot
 
 
 @dataclass
@@ -186,7 +186,7 @@ class GradientDescent(Solver):
             grad_map = self._grad_map_norm(xp, theta_new - theta, step)
             theta = theta_new
             yield Epoch(theta, f_new + objective.nonsmooth_value(theta), step,
-                        grad_map)
+                        grad_map, finite_gradient=all_finite(xp, g))
 
     def _run_auto(self, objective, theta, state, capabilities):
         outer = objective
@@ -205,7 +205,8 @@ class GradientDescent(Solver):
         has_l1 = objective.penalty.has_l1
 
         def epochs(objective, theta, f=None, g=None, record=None):
-            """Accepted steps: (theta, f, cost, step used, gradient map).
+            """Accepted steps: (theta, f, cost, step used, gradient map,
+            whether the gradient there is finite).
 
             ``f, g``: the smooth cost and gradient at ``theta`` if known;
             ``record``: the state the search is written to after each step.
@@ -280,7 +281,9 @@ class GradientDescent(Solver):
                     record.recent_costs = tuple(recent)
                     record.short_steps = tuple(short_steps)
                     record.tau, record.use_bb1 = tau, use_bb1
-                yield theta, cost, used, grad_map
+                # A non-finite gradient at a point of finite cost (a user
+                # loss's NaN) would fail every later line search: say so.
+                yield theta, cost, used, grad_map, all_finite(xp, g)
 
         # Warm start on large data: first solve on every 16th sample (a view
         # of X, 1/16 of an epoch per step) to a loose tolerance, and keep the
@@ -298,7 +301,11 @@ class GradientDescent(Solver):
             check = objective.strided(self._WARM_STRIDE, self._WARM_STRIDE // 2)
             if sub is not None and check is not None:
                 start = theta_sub = theta
-                for k, (point, _, _, grad_map) in enumerate(epochs(sub, start)):
+                for k, (point, _, _, grad_map, finite) in enumerate(
+                    epochs(sub, start)
+                ):
+                    if not finite:  # the full solve meets and reports it
+                        break
                     theta_sub = point
                     if grad_map <= self._WARM_TOL or k + 1 >= self._WARM_MAX_ITER:
                         break
@@ -309,7 +316,7 @@ class GradientDescent(Solver):
         # Points are yielded in the coordinates iterated in (frame); the
         # base class maps those the caller looks at.
         frame = None if objective is outer else objective
-        for point, cost, used, grad_map in epochs(
+        for point, cost, used, grad_map, finite in epochs(
             objective, theta, *known, record=state
         ):
-            yield Epoch(point, cost, used, grad_map, frame)
+            yield Epoch(point, cost, used, grad_map, frame, finite)

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ._base import Epoch, Solver, SolverState, vdot
+from ._base import Epoch, Solver, SolverState, all_finite, vdot
 
 
 @dataclass
@@ -120,6 +120,12 @@ class NesterovGradient(Solver):
             t_next = (1.0 + math.sqrt(1.0 + 4.0 * t * t)) / 2.0
             y = x + ((t - 1.0) / t_next) * v
             f_y, g_y = objective.smooth_value_gradient(y)
+            finite = all_finite(xp, g_y)
+            if not finite:
+                # Divergence (the base class raises): no line search on it.
+                yield Epoch(y, f_y + objective.nonsmooth_value(y), step,
+                            finite_gradient=False)
+                return
             if auto:
                 step = min(step * 1.2, 1e12)
                 for _ in range(60):
@@ -140,6 +146,9 @@ class NesterovGradient(Solver):
                     if ok or dd == 0.0:
                         break
                     step *= 0.5
+                # The gradient at the new point is known: a NaN there (a
+                # user loss's) is caught in this epoch, not the next.
+                finite = all_finite(xp, g_new)
             else:
                 step = float(self.learning_rate) * self._factor(state)
                 x_new = objective.prox(y - step * g_y, step)
@@ -155,4 +164,4 @@ class NesterovGradient(Solver):
                 t = t_next
             x, v, cost_prev = x_new, v_new, cost
             state.velocity, state.t, state.step = v, t, step
-            yield Epoch(x, cost, step, grad_map)
+            yield Epoch(x, cost, step, grad_map, finite_gradient=finite)
