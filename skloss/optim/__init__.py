@@ -14,9 +14,8 @@ Schedules (:func:`make_schedule`) multiply the step size per epoch;
 from ._base import Epoch, OptimizeResult, Solver, SolverState
 from ._early_stopping import EarlyStopping
 from ._gd import GradientDescent, GradientDescentState
+from ._adam import Adam, AdamState
 from ._minibatch import (
-    Adam,
-    AdamState,
     MiniBatchSolver,
     MiniBatchState,
     MomentumState,
