@@ -316,10 +316,11 @@ class StochasticGradient(MiniBatchSolver):
         with a curvature bound, iterates in standardized coordinates (the
         diagonal preconditioner of gd's "auto"; the optimum is the same)
         and decays Bottou's way, as SGDClassifier's "optimal":
-        :math:`s_t = s_0 / (1 + \lambda s_0 t)` after :math:`t` updates,
-        :math:`\lambda` the L2 strength, from
-        :math:`s_0 = \min(4 / L, 1 / \lambda)`, ``L`` the cost's mean
-        smoothness bound (``1 / sqrt(1 + epoch / 10)`` without an L2 part).
+        :math:`s_t = s_0 / (1 + \\lambda s_0 t / (1 - \\mu))` after
+        :math:`t` updates, :math:`\\lambda` the L2 strength, from
+        :math:`s_0 = (1 - \\mu) \\min(4 / L, 1 / \\lambda)`, ``L`` the
+        cost's mean smoothness bound, :math:`\\mu` the momentum
+        (``1 / sqrt(1 + epoch / 10)`` without an L2 part).
         ``4 / L`` is bolder than the descent-step bound ``2 / L``, which a
         loss's curvature bound reaches only at the decision boundary: on
         standardized breast cancer with ``alpha=1e-2`` it ends 5e-4 above
@@ -398,21 +399,26 @@ class StochasticGradient(MiniBatchSolver):
         # AUTO_FACTOR / L: the loss's curvature bound is reached only at
         # the decision boundary, and the decay below tames the noise.
         step = self.AUTO_FACTOR / max(L, 1e-12)
-        mu = objective.penalty.l2
-        return min(step, 1.0 / mu) if mu > 0 else step
+        lam = objective.penalty.l2
+        if lam > 0:
+            step = min(step, 1.0 / lam)
+        # Momentum multiplies the effective step by 1 / (1 - momentum).
+        return (1.0 - self.momentum) * step
 
     def _bold(self, objective):
         # AUTO_FACTOR / L, above the safe 1 / L_max (see _auto_step).
         return objective.smoothness() is not None
 
     def _decay(self, objective, state, base):
-        # Bottou's 1 / (mu (t + t0)) in updates t, t0 = 1 / (mu * base), mu
-        # the L2 strength (SGDClassifier's "optimal" schedule).
+        # Bottou's 1 / (lam (t + t0)) in updates t, t0 = 1 / (lam * s0),
+        # lam the L2 strength and s0 the effective step (SGDClassifier's
+        # "optimal" schedule).
         if objective.smoothness() is None:
             return 1.0
-        mu = objective.penalty.l2
-        if mu > 0:
-            return 1.0 / (1.0 + mu * base * state.updates)
+        lam = objective.penalty.l2
+        if lam > 0:
+            s0 = base / (1.0 - self.momentum)
+            return 1.0 / (1.0 + lam * s0 * state.updates)
         # No L2 part: 1 / sqrt(t) in epochs (halving by epoch 30), the rate
         # for convex costs without strong convexity.
         return 1.0 / math.sqrt(1.0 + state.epoch / 10.0)
