@@ -1084,7 +1084,6 @@ class LinearObjective:
             return max(float(xp.max(sq)), 0.0) + 1.0
         return max(float(xp.max(sq)), 0.0)
 
-
     # -- solver support (optim branch) --
     @property
     def n_samples(self):
@@ -1136,6 +1135,7 @@ class LinearObjective:
         scale = xp.ones_like(self.zeros())
         scale[:-1, :] = inv[:, None]
         return scale
+
 
 class _BatchEvaluator:
     """Mini-batch costs and gradients of a LinearObjective on NumPy or CSR data.
