@@ -597,9 +597,9 @@ class GDLogisticClassifier(
                 )
             # From the public coef_ and intercept_, as a user may have set them.
             theta_model = public_theta(self, xp, device, X.dtype)
-        solver = self._make_solver(
-            objective, rng, 1, None, schedule=train_state.get("schedule")
-        )
+        # The schedule in use (with its state) carries over in the solver's
+        # state; a new one is made only on the first call.
+        solver = self._make_solver(objective, rng, 1, None)
         epochs_before = self.n_iter_ if not first else 0
         result, callbacks = self._minimize(
             solver, objective, objective.from_model(theta_model),
@@ -617,12 +617,7 @@ class GDLogisticClassifier(
             result, early_stopping=False,
             step_sizes=[] if first else getattr(self, "step_sizes_", []),
         )
-        self._train_state = {
-            "solver": result.state,
-            "schedule": solver.schedule,
-            "rng": rng,
-            "counts": counts,
-        }
+        self._train_state = {"solver": result.state, "rng": rng, "counts": counts}
         if callbacks.active:
             callbacks.end_fit()
         return self
@@ -715,15 +710,14 @@ class GDLogisticClassifier(
             raise
         return result, callbacks
 
-    def _make_solver(self, objective, rng, max_iter, tol, schedule=None):
+    def _make_solver(self, objective, rng, max_iter, tol):
         """The solver for this fit; ``rng`` seeds the mini-batch order."""
-        if schedule is None:
-            schedule = make_schedule(
-                copy.deepcopy(self.schedule),
-                max_iter=self.max_iter,
-                n_iter_no_change=self.n_iter_no_change,
-                tol=self.tol,
-            )
+        schedule = make_schedule(
+            copy.deepcopy(self.schedule),
+            max_iter=self.max_iter,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+        )
         learning_rate = self.learning_rate
         if not isinstance(learning_rate, str):
             learning_rate = float(learning_rate)  # a Fraction, say
@@ -751,8 +745,9 @@ class GDLogisticClassifier(
         if self.class_weight == "balanced":
             counts = bincount(y_idx, sample_weight, classes.shape[0])
         return {
+            # The solver's state (a SolverState): epochs, the schedule in
+            # use with its state, momentum, Adam's moments.
             "solver": result.state,
-            "schedule": solver.schedule,
             "rng": getattr(solver, "random_state", None),
             "counts": counts,
         }

@@ -180,6 +180,12 @@ class LinearObjective:
         """The number of rows of the data."""
         return self.X.shape[0]
 
+    @property
+    def itemsize(self):
+        """Bytes per entry of ``X`` (sizes the solvers' batches)."""
+        size = getattr(self.X.dtype, "itemsize", None)  # array API: no itemsize
+        return size if size is not None else self.xp.finfo(self.X.dtype).bits // 8
+
     # -- model <-> solver parameters ----------------------------------------
     def to_model(self, theta):
         """Model parameters (W, b) of solver parameters (W, c): b = c - mu.W."""
@@ -284,10 +290,16 @@ class LinearObjective:
         return self.penalty.l1_value(self._coef(theta))
 
     def prox(self, theta, step):
-        """Proximal step on the L1 part; the intercept is left alone."""
+        """Proximal step on the L1 part; the intercept is left alone.
+
+        ``step`` is a float or an array of ``theta``'s shape (per-coordinate
+        steps, as Adam takes).
+        """
         if not self.penalty.has_l1:
             return theta
         out = self.xp.asarray(theta, copy=True)
+        if getattr(step, "ndim", 0):
+            step = step[:-1, :]  # the intercept row takes no L1 step
         if self.inv_scale is not None:
             # l1 * |W_j| = l1 * f_j * |W~_j|: a per-feature threshold.
             step = step * self.inv_scale[:, None]
@@ -531,6 +543,36 @@ class LinearObjective:
         if self.sw is None:
             return float(idx.shape[0])
         return float(self.xp.sum(take_rows(self.sw, idx)))
+
+    def coordinate_scale(self):
+        """1 / weighted root-mean-square of each centred feature.
+
+        Measured on the features the solver sees (after the implicit
+        rescaling of extreme columns, if any); the shape of ``theta``, 1 on
+        the intercept row and on constant columns. Adam's "auto" step.
+        """
+        xp = self.xp
+        X = self.X
+        sw = self.sw
+        if self.sparse:
+            X2 = X.multiply(X)
+            sq = X2.T @ sw if sw is not None else np.asarray(X2.mean(axis=0))
+            sq = np.asarray(sq).ravel()
+        elif sw is not None:
+            sq = sw @ (X * X)
+        else:
+            sq = xp.mean(X * X, axis=0)
+        sq = xp.asarray(sq, dtype=self.dtype)
+        if self.mean is not None:
+            sq = sq - self.mean * self.mean
+        rms = xp.sqrt(xp.clip(sq, 0, None))
+        inv = xp.where(rms > 0, 1.0 / xp.where(rms > 0, rms, 1.0), 1.0)
+        if self.inv_scale is not None:
+            # The solver's coordinate j multiplies x_j * inv_scale_j.
+            inv = xp.where(rms > 0, inv / self.inv_scale, 1.0)
+        scale = xp.ones_like(self.zeros())
+        scale[:-1, :] = inv[:, None]
+        return scale
 
     def batch_evaluator(self, batch_size):
         """A fast evaluator of mini-batch costs and gradients, or None.

@@ -5,7 +5,7 @@ import inspect
 from ._classifier import GDLogisticClassifier
 from .losses import _registry
 from .losses._pickling import SavedLoss
-from .optim import _schedules
+from .optim import SOLVERS, _schedules
 
 
 def skops_trusted_types():
@@ -15,8 +15,8 @@ def skops_trusted_types():
     class skops cannot import (``skloss.losses._pickling.SavedLoss``, for a
     class defined in ``__main__``: rebuilt from a class the loading process
     already has, never imported), and the learning-rate schedule classes
-    that a fitted model keeps for ``partial_fit``
-    (``skloss.optim._schedules``). A model trained with a user loss or a
+    and solver state classes that a fitted model keeps for ``partial_fit``
+    (``skloss.optim``). A model trained with a user loss or a
     user schedule from an importable module needs that class trusted as
     well.
 
@@ -32,6 +32,9 @@ def skops_trusted_types():
     True
     """
     classes = [GDLogisticClassifier, SavedLoss]
+    for solver in SOLVERS.values():
+        # The solver's state dataclass and those it derives from.
+        classes.extend(c for c in solver.State.__mro__ if c is not object)
     for info in _registry.available_losses().values():
         if _registry.is_builtin(info["class"]):
             classes.append(info["class"])

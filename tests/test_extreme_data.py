@@ -35,7 +35,7 @@ def test_features_near_the_float_limit(n, scale, solver, sparse, rng):
         )
     assert np.all(np.isfinite(model.coef_))
     # (sgd's mini-batch noise differs between the two coordinates.)
-    atol = 0.05 if solver == "sgd" else 1e-3
+    atol = 0.1 if solver == "sgd" else 1e-3
     np.testing.assert_allclose(model.coef_ * scale, plain.coef_, rtol=1e-4, atol=atol)
     np.testing.assert_allclose(model.intercept_, plain.intercept_, rtol=1e-4,
                                atol=atol)

@@ -153,5 +153,5 @@ def test_adaptive_state_carries_across_partial_fit(cancer):
     factors = []
     for _ in range(4):
         clf.partial_fit(X, y, classes=[0, 1])
-        factors.append(clf._train_state["schedule"].factor_)
+        factors.append(clf._train_state["solver"].schedule.factor_)
     assert factors == [1.0, 0.2, 0.04, pytest.approx(0.008)]

@@ -11,11 +11,17 @@ Schedules (:func:`make_schedule`) multiply the step size per epoch;
 :class:`EarlyStopping` scores each epoch and keeps the best weights.
 """
 
-from ._base import OptimizeResult, Solver
+from ._base import Epoch, OptimizeResult, Solver, SolverState
 from ._early_stopping import EarlyStopping
-from ._gd import GradientDescent
-from ._minibatch import Adam, MiniBatchSolver, StochasticGradient
-from ._nesterov import NesterovGradient
+from ._gd import GradientDescent, GradientDescentState
+from ._adam import Adam, AdamState
+from ._minibatch import (
+    MiniBatchSolver,
+    MiniBatchState,
+    MomentumState,
+    StochasticGradient,
+)
+from ._nesterov import NesterovGradient, NesterovState
 from ._schedules import (
     SCHEDULES,
     AdaptiveSchedule,
@@ -72,22 +78,29 @@ def make_solver(name, **params):
 
 __all__ = [
     "Adam",
+    "AdamState",
     "AdaptiveSchedule",
     "ConstantSchedule",
     "CosineSchedule",
     "EarlyStopping",
+    "Epoch",
     "ExponentialSchedule",
     "FunctionSchedule",
     "GradientDescent",
+    "GradientDescentState",
     "InvScalingSchedule",
     "MINIBATCH_SOLVERS",
     "MiniBatchSolver",
+    "MiniBatchState",
+    "MomentumState",
     "NesterovGradient",
+    "NesterovState",
     "OptimizeResult",
     "SCHEDULES",
     "SOLVERS",
     "Schedule",
     "Solver",
+    "SolverState",
     "StochasticGradient",
     "make_schedule",
     "make_solver",

@@ -3,7 +3,9 @@
 import math
 import time
 from abc import ABC, abstractmethod
+import copy
 from dataclasses import dataclass, field
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 
@@ -29,6 +31,89 @@ def vdot(xp, a, b):
     return float(xp.sum(a * b))
 
 
+def all_finite(xp, a):
+    """Whether every entry of the parameter-sized array ``a`` is finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss.optim._base import all_finite
+    >>> all_finite(np, np.array([[1.0], [np.nan]]))
+    False
+    """
+    if isinstance(a, np.ndarray):
+        return bool(np.isfinite(a).all())
+    return bool(xp.all(xp.isfinite(a)))
+
+
+@dataclass
+class SolverState:
+    """The state a solver continues from: the part every solver shares.
+
+    A solver's state is one of these dataclasses (each family extends it
+    with its own fields), returned in :attr:`OptimizeResult.state` and
+    passed back as ``minimize(..., state=state)`` to continue, as
+    ``partial_fit`` does. Nothing of it is kept on the solver: a solver is
+    only its parameters.
+
+    Attributes
+    ----------
+    epoch : int
+        Epochs run so far, over every call: the schedule's clock.
+    schedule : Schedule or None
+        The schedule in use, with its own state (the factor of
+        :class:`~skloss.optim.AdaptiveSchedule`): a copy of the solver's
+        ``schedule`` made by the first call, so that training never
+        changes the solver's parameter.
+
+    Examples
+    --------
+    >>> from skloss.optim import SolverState
+    >>> SolverState()
+    SolverState(epoch=0, schedule=None)
+    """
+
+    #: Fields that are displacements of theta (velocities): between calls
+    #: they are kept in model coordinates, so that the centring of the next
+    #: call's data applies to them.
+    directions: ClassVar[tuple] = ()
+
+    epoch: int = 0
+    schedule: object = None
+
+
+class Epoch(NamedTuple):
+    """What a solver's :meth:`Solver._run` yields after each epoch.
+
+    Attributes
+    ----------
+    theta : array
+        The parameters, in the coordinates of ``frame``.
+    cost : float
+        The cost after the epoch.
+    step : float
+        The step size used.
+    grad_map : float
+        The largest entry of the gradient map ``|theta_new - theta| /
+        step`` (the stopping test of the full-batch solvers), inf where
+        not measured.
+    frame : object or None
+        The objective whose coordinates ``theta`` is in, when it is not
+        the objective passed to ``minimize`` (gd's preconditioning).
+    finite_gradient : bool
+        False when a gradient the epoch computed is not finite: divergence,
+        even where the cost is still finite (a line search would otherwise
+        halve its step forever).
+    """
+
+    theta: object
+    cost: float
+    step: float
+    grad_map: float = math.inf
+    frame: object = None
+    finite_gradient: bool = True
+
+
 @dataclass
 class OptimizeResult:
     """What a solver returns.
@@ -51,9 +136,10 @@ class OptimizeResult:
         The early-stopping score after each epoch (empty without it).
     best_epoch : int or None
         The epoch whose weights ``theta`` holds under early stopping.
-    state : dict
+    state : SolverState
         The solver state to continue from (``partial_fit``): the epoch
-        count, the schedule, momentum buffers.
+        count, the schedule and the family's own fields (momentum, Adam's
+        moments, ...); see each solver's ``State``.
 
     Examples
     --------
@@ -65,7 +151,7 @@ class OptimizeResult:
     ...                       np.array([1.0, 0.0]))
     >>> res = GradientDescent(learning_rate=0.5, max_iter=3, tol=None).minimize(
     ...     obj, obj.zeros())
-    >>> res.n_iter, res.step_sizes, res.state["epoch"]
+    >>> res.n_iter, res.step_sizes, res.state.epoch
     (3, [0.5, 0.5, 0.5], 3)
     """
 
@@ -77,17 +163,22 @@ class OptimizeResult:
     stopped_by_callback: bool = False
     validation_scores: list = field(default_factory=list)
     best_epoch: object = None
-    state: dict = field(default_factory=dict)
+    state: SolverState = field(default_factory=SolverState)
 
 
 class Solver(ABC):
     """Base class of solvers.
 
-    A solver lists the objective methods it needs in ``requires``; a
-    missing one is a readable error. Subclasses implement :meth:`_run`, a
-    generator yielding ``(theta, cost, step)`` once per epoch; the base class
+    The contract with the objective is declared: ``requires`` names every
+    method and attribute of the objective the solver uses, ``optional`` the
+    capabilities it uses where the objective has them (a faster path, a
+    better first step). :meth:`minimize` checks both before it runs; a
+    missing requirement is a ``TypeError`` naming the solver and the
+    method. Subclasses implement :meth:`_run`, a generator yielding the
+    initial cost and then one :class:`Epoch` per epoch; the base class
     owns stopping, early stopping, divergence detection, verbosity and
-    callbacks, so every solver behaves alike.
+    callbacks, so every solver behaves alike. A solver's state lives in
+    its ``State`` dataclass (a :class:`SolverState`), never on the solver.
 
     Parameters
     ----------
@@ -106,7 +197,8 @@ class Solver(ABC):
         Print one line per epoch when positive.
     schedule : Schedule or None
         Multiplies the base step size at each epoch (see
-        :mod:`skloss.optim`); its state carries over in ``state``.
+        :mod:`skloss.optim`); a copy of it, with its state, carries over in
+        ``state``.
 
     Examples
     --------
@@ -127,17 +219,19 @@ class Solver(ABC):
     [1.0, 0.5, 0.25, 0.125]
     """
 
-    requires = ("smooth_value_gradient", "value")
+    #: Objective methods and attributes every solver uses (conversions
+    #: between coordinates, the safe step of divergence messages).
+    requires = ("xp", "penalty", "to_model", "from_model", "safe_step")
+    #: Objective capabilities a solver uses where present.
+    optional = ()
+    #: The dataclass of this solver's state.
+    State = SolverState
     # Whether "no improvement for n_iter_no_change epochs" ends training;
     # non-monotone methods (Barzilai-Borwein) rely on their own test instead.
     stop_on_plateau = True
     # Whether a plateau above the starting cost counts as divergence; only
     # sound for deterministic methods (mini-batch noise can sit above it).
     plateau_is_divergence = True
-    # State entries that are displacements of theta (velocities): they are
-    # kept in model coordinates between calls, so that the centring of the
-    # next call's data applies to them.
-    _direction_state = ()
 
     def __init__(
         self, *, max_iter=1000, tol=1e-6, n_iter_no_change=5, verbose=0,
@@ -149,49 +243,95 @@ class Solver(ABC):
         self.verbose = verbose
         self.schedule = schedule
 
-    def _check_objective(self, objective):
+    def check_objective(self, objective):
+        """Check the contract with ``objective``; return what it offers.
+
+        Parameters
+        ----------
+        objective : object
+            The cost to minimise (a ``LinearObjective`` or any object with
+            the names in ``requires``).
+
+        Returns
+        -------
+        capabilities : frozenset of str
+            The names of ``optional`` the objective has.
+
+        Raises
+        ------
+        TypeError
+            When the objective lacks a name of ``requires``.
+
+        Examples
+        --------
+        >>> from skloss.optim import NesterovGradient
+        >>> NesterovGradient().check_objective(object())
+        Traceback (most recent call last):
+        ...
+        TypeError: NesterovGradient needs the objective methods or attributes ...
+        """
         missing = [m for m in self.requires if not hasattr(objective, m)]
         if missing:
             raise TypeError(
-                f"{type(self).__name__} needs the objective methods {missing}, "
-                f"which {type(objective).__name__} lacks."
+                f"{type(self).__name__} needs the objective methods or "
+                f"attributes {missing}, which {type(objective).__name__} "
+                f"lacks. An objective for this solver provides every name "
+                f"in {type(self).__name__}.requires (LinearObjective does)."
             )
+        return frozenset(m for m in self.optional if hasattr(objective, m))
 
     @abstractmethod
-    def _run(self, objective, theta, state):
-        """Yield ``(theta, cost, step)`` once per epoch."""
+    def _run(self, objective, theta, state, capabilities):
+        """Yield the cost at ``theta``, then one :class:`Epoch` per epoch.
+
+        ``capabilities``: the names of ``optional`` the objective has.
+        """
 
     def _factor(self, state):
         """The schedule's factor for the current epoch (1 without one)."""
-        if self.schedule is None:
+        if state.schedule is None:
             return 1.0
-        return float(self.schedule(state["epoch"]))
+        return float(state.schedule(state.epoch))
 
-    def _converged(self, objective, theta, cost, step):
-        """Solver-specific convergence test (e.g. a small gradient)."""
+    def _converged(self, epoch):
+        """Solver-specific convergence test on an :class:`Epoch`."""
         return False
+
+    def _plateau_rules(self, objective):
+        """``(stop_on_plateau, plateau_is_divergence)`` on ``objective``."""
+        return self.stop_on_plateau, self.plateau_is_divergence
 
     def safe_step(self, objective):
         """A step size for which this solver cannot diverge on ``objective``."""
         return objective.safe_step()
 
-    def _caller_theta(self, theta):
-        """``theta`` as yielded by :meth:`_run`, in the caller's coordinates.
+    @staticmethod
+    def _caller_theta(objective, epoch):
+        """The parameters of ``epoch`` in the caller's coordinates.
 
-        The identity; a solver that iterates in other coordinates (gd's
-        preconditioning) maps back here, so the conversion runs only when
-        someone looks at the parameters (callbacks, early stopping, the
-        result), not at every epoch.
+        A solver that iterates in other coordinates (gd's preconditioning)
+        says so in ``epoch.frame``; the conversion runs only when someone
+        looks at the parameters (callbacks, early stopping, the result),
+        not at every epoch.
         """
-        return theta
+        if epoch.frame is None or epoch.frame is objective:
+            return epoch.theta
+        return objective.from_model(epoch.frame.to_model(epoch.theta))
 
-    def _initial_cost(self, objective, theta0):
-        """The cost at the start: the reference of divergence detection.
+    def _start_state(self, state):
+        """``state`` as this solver's ``State``; a fresh one for None.
 
-        Solvers whose first epoch evaluates the cost and gradient at
-        ``theta0`` anyway override this to share that evaluation.
+        A state of another solver family (the solver was changed between
+        ``partial_fit`` calls) keeps its epoch count and schedule only.
         """
-        return objective.value(theta0)
+        if isinstance(state, self.State):
+            return state
+        if state is None:
+            state = SolverState()
+        elif isinstance(state, dict):  # a model pickled by an older skloss
+            state = SolverState(epoch=state.get("epoch", 0),
+                                schedule=state.get("schedule"))
+        return self.State(epoch=state.epoch, schedule=state.schedule)
 
     def minimize(
         self, objective, theta0, *, callback=None, on_epoch_begin=None,
@@ -202,7 +342,8 @@ class Solver(ABC):
         Parameters
         ----------
         objective : LinearObjective
-            The cost to minimise.
+            The cost to minimise (any object with the names in
+            ``requires``).
         theta0 : array of shape (n_features + 1, n_outputs)
             The starting point (not modified).
         callback : callable, default=None
@@ -214,9 +355,10 @@ class Solver(ABC):
             Scores each epoch; training stops when it says so and the best
             epoch's weights are returned. It replaces the plateau rule on
             the training cost.
-        state : dict, default=None
+        state : SolverState, default=None
             The ``state`` of an earlier result to continue from (used by
-            ``partial_fit``); it is updated in place. None starts afresh.
+            ``partial_fit``); it is updated in place and returned in the
+            result. None starts afresh.
 
         Returns
         -------
@@ -224,17 +366,24 @@ class Solver(ABC):
 
         Raises
         ------
+        TypeError
+            When the objective lacks a method the solver requires.
         DivergenceError
-            When the cost becomes non-finite or grows without bound.
+            When the cost or the gradient becomes non-finite, or the cost
+            grows without bound.
         """
-        self._check_objective(objective)
-        state = {} if state is None else state
-        state.setdefault("epoch", 0)
-        for key in self._direction_state:
-            if state.get(key) is not None:
-                state[key] = objective.from_model(state[key])
+        capabilities = self.check_objective(objective)
+        state = self._start_state(state)
+        if state.schedule is None and self.schedule is not None:
+            # Training advances the schedule's state (AdaptiveSchedule's
+            # factor) in this copy, never in the solver's parameter.
+            state.schedule = copy.deepcopy(self.schedule)
+        for key in state.directions:
+            if getattr(state, key) is not None:
+                setattr(state, key, objective.from_model(getattr(state, key)))
         result = OptimizeResult(theta=theta0, state=state)
-        cost0 = self._initial_cost(objective, theta0)
+        steps = self._run(objective, theta0, state, capabilities)
+        cost0 = next(steps)
         if not math.isfinite(cost0):
             raise DivergenceError(
                 f"The initial cost is {cost0}: the loss is not finite at the "
@@ -242,32 +391,36 @@ class Solver(ABC):
                 "loss for overflow.",
                 epoch=0,
             )
-        schedule = self.schedule
+        schedule = state.schedule
         # tol=None: run every epoch; no stopping test of any kind ends it.
         stopping = self.tol is not None
+        stop_on_plateau, plateau_is_divergence = self._plateau_rules(objective)
         plateau = (
             stopping
-            and self.stop_on_plateau
+            and stop_on_plateau
             and early_stopping is None
             and not getattr(schedule, "handles_plateau", False)
         )
         best = cost0
         no_improve = 0
+        last = None
         start = time.perf_counter()
-        steps = self._run(objective, theta0, state)
         for epoch in range(1, self.max_iter + 1):
             if on_epoch_begin is not None:
                 on_epoch_begin(epoch)
-            theta, cost, step = next(steps)
-            state["epoch"] += 1
-            self._check_divergence(objective, state["epoch"], cost, cost0, step)
-            result.theta = theta
+            last = next(steps)
+            theta, cost, step = last.theta, last.cost, last.step
+            state.epoch += 1
+            if not last.finite_gradient:
+                self._raise_divergence(objective, state.epoch, cost, cost0,
+                                       step, what="gradient")
+            self._check_divergence(objective, state.epoch, cost, cost0, step)
             result.n_iter = epoch
             result.loss_curve.append(cost)
             result.step_sizes.append(step)
             stop = False
             if early_stopping is not None or callback is not None:
-                theta = self._caller_theta(theta)
+                theta = self._caller_theta(objective, last)
             if early_stopping is not None and early_stopping.update(epoch, theta):
                 stop = result.converged = stopping
             if self.verbose:
@@ -276,7 +429,7 @@ class Solver(ABC):
                     if early_stopping is not None else ""
                 )
                 print(
-                    f"-- Epoch {state['epoch']}, cost: {cost:.8g}, "
+                    f"-- Epoch {state.epoch}, cost: {cost:.8g}, "
                     f"step: {step:.4g}{score}, "
                     f"time: {time.perf_counter() - start:.3f}s"
                 )
@@ -286,7 +439,7 @@ class Solver(ABC):
                 stop = result.stopped_by_callback = True
             if stop:
                 break
-            if stopping and self._converged(objective, theta, cost, step):
+            if stopping and self._converged(last):
                 result.converged = True
                 break
             if plateau:
@@ -295,28 +448,28 @@ class Solver(ABC):
                 else:
                     no_improve = 0
                 if no_improve >= self.n_iter_no_change:
-                    if cost > cost0 > 0 and self.plateau_is_divergence:
+                    if cost > cost0 > 0 and plateau_is_divergence:
                         # A plateau above the starting cost is oscillation:
                         # the step is too large for this data. Growth from
                         # a zero starting cost (the perceptron at W = 0,
                         # its trivial minimum) is learning, not divergence.
                         self._raise_divergence(
-                            objective, state["epoch"], cost, cost0, step
+                            objective, state.epoch, cost, cost0, step
                         )
                     result.converged = True
                     break
             best = min(best, cost)
         steps.close()
-        if result.theta is not theta0:
-            result.theta = self._caller_theta(result.theta)
+        if last is not None:
+            result.theta = self._caller_theta(objective, last)
         if early_stopping is not None:
             result.validation_scores = list(early_stopping.scores_)
             result.best_epoch = early_stopping.best_epoch_
             if early_stopping.best_theta_ is not None:
                 result.theta = early_stopping.best_theta_
-        for key in self._direction_state:
-            if state.get(key) is not None:
-                state[key] = objective.to_model(state[key])
+        for key in state.directions:
+            if getattr(state, key) is not None:
+                setattr(state, key, objective.to_model(getattr(state, key)))
         return result
 
     def _check_divergence(self, objective, epoch, cost, cost0, step):
@@ -324,7 +477,8 @@ class Solver(ABC):
             return
         self._raise_divergence(objective, epoch, cost, cost0, step)
 
-    def _raise_divergence(self, objective, epoch, cost, cost0, step):
+    def _raise_divergence(self, objective, epoch, cost, cost0, step,
+                          what="cost"):
         safe = self.safe_step(objective)
         advice = (
             f"A step size of at most {safe:.3g} is safe for this data, or use "
@@ -332,15 +486,24 @@ class Solver(ABC):
             if safe is not None
             else "Lower the learning rate, or use learning_rate='auto'."
         )
-        if not math.isfinite(cost):
-            what = "is not finite"
+        if what == "gradient":
+            what = "gradient is not finite (the cost "
+            # At weights where the cost is finite: the loss's gradient (a
+            # user loss) or data overflowing in it, not the step size.
+            advice = (
+                "Check the loss's gradient for NaN or overflow at these "
+                "weights (skloss.check_loss tests a loss) and the data for "
+                "huge values."
+            )
+        elif not math.isfinite(cost):
+            what = "cost is not finite ("
         elif cost <= _RUNAWAY_FACTOR * (abs(cost0) + 1.0):
-            what = "rose above its starting value and stopped improving"
+            what = "cost rose above its starting value and stopped improving ("
         else:
-            what = "grew without bound"
+            what = "cost grew without bound ("
         raise DivergenceError(
-            f"Training diverged at epoch {epoch}: the cost {what} "
-            f"({cost:.4g}, from {cost0:.4g} at the start) with learning rate "
+            f"Training diverged at epoch {epoch}: the {what}"
+            f"{cost:.4g}, from {cost0:.4g} at the start) with learning rate "
             f"{step:.4g}. {advice} The model was left as it was before fit.",
             epoch=epoch,
             learning_rate=step,

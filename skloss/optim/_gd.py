@@ -13,10 +13,53 @@ on large dense data, warm-starts from a solve on every 16th sample.
 
 import math
 from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 
-from ._base import Solver, vdot
+from ._base import Epoch, Solver, SolverState, all_finite, vdot
+
+
+@dataclass
+class GradientDescentState(SolverState):
+    """The state of :class:`GradientDescent`.
+
+    A fixed ``learning_rate`` needs only the base fields (the epoch count
+    drives the schedule). With "auto" the Barzilai-Borwein search is
+    recorded here after each epoch, for inspection; each call to
+    ``minimize`` restarts it from a step on the smoothness bound at its
+    starting point, because a later call (``partial_fit``) minimises
+    another cost, on which this memory of the old one's costs and
+    curvature would accept the wrong steps.
+
+    Attributes
+    ----------
+    epoch, schedule
+        See :class:`~skloss.optim.SolverState`.
+    next_step : float or None
+        The step the next epoch tries first (the Barzilai-Borwein step).
+    recent_costs : tuple of float
+        The last costs, whose largest is the non-monotone line search's
+        reference (``GradientDescent._MEMORY`` of them).
+    short_steps : tuple of float
+        The last short (BB2) steps, whose smallest ABBmin takes.
+    tau : float
+        ABBmin's adaptive threshold on BB2 / BB1.
+    use_bb1 : bool
+        On non-smooth costs, whether the next step is BB1 (else BB2).
+
+    Examples
+    --------
+    >>> from skloss.optim import GradientDescentState
+    >>> GradientDescentState().next_step is None
+    True
+    """
+
+    next_step: object = None
+    recent_costs: tuple = ()
+    short_steps: tuple = ()
+    tau: float = 0.5
+    use_bb1: bool = True
 
 
 class GradientDescent(Solver):
@@ -46,6 +89,16 @@ class GradientDescent(Solver):
     True
     """
 
+    requires = Solver.requires + (
+        "value", "smooth_value_gradient", "nonsmooth_value", "prox",
+        "smoothness", "mean_sq_norm",
+    )
+    # "auto": standardized coordinates (preconditioned), the first step on
+    # the bound's curvature (bound_curvature), the warm start on every 16th
+    # sample of large data (strided, n_samples).
+    optional = ("preconditioned", "bound_curvature", "strided", "n_samples")
+    State = GradientDescentState
+
     # Sufficient-decrease constant and memory of the non-monotone search.
     _SIGMA = 1e-4
     _MEMORY = 10
@@ -61,65 +114,45 @@ class GradientDescent(Solver):
         self.learning_rate = learning_rate
         if learning_rate == "auto":
             self.schedule = None
-        self._grad_map = math.inf
-        # Barzilai-Borwein costs are not monotone: stop on the gradient only.
-        self.stop_on_plateau = learning_rate != "auto"
 
-    def _initial_cost(self, objective, theta0):
-        # The first epoch starts with the cost and gradient at theta0 (in
-        # the coordinates it iterates in): evaluate them once, here, and
-        # hand them to _run (one pass over X less per fit).
-        solver_objective, theta = objective, theta0
-        if self.learning_rate == "auto":
-            solver_objective, theta = self._coordinates(objective, theta0)
-        f, g = solver_objective.smooth_value_gradient(theta)
-        self._start = (objective, theta0, solver_objective, theta, f, g)
-        return f + solver_objective.nonsmooth_value(theta)
-
-    def _take_start(self, objective, theta0):
-        """The evaluation of _initial_cost, if it was made at this point."""
-        start, self._start = getattr(self, "_start", None), None
-        if start is not None and start[0] is objective and start[1] is theta0:
-            return start[2:]
-        return None
+    def _plateau_rules(self, objective):
+        if self.learning_rate != "auto":
+            return True, True
+        # Barzilai-Borwein costs are not monotone: stop on the gradient map.
+        # A non-smooth cost (hinge, perceptron, Crammer-Singer) has no
+        # vanishing gradient at its optimum: the gradient test never fires,
+        # so "auto" also stops when the best cost stops improving (the
+        # non-monotone line search keeps the best cost decreasing), and a
+        # start at a kink (the perceptron's zero model, cost 0) is not
+        # divergence.
+        smooth = objective.smoothness() is not None
+        return not smooth, smooth
 
     @staticmethod
-    def _coordinates(objective, theta):
+    def _coordinates(objective, theta, capabilities):
         """The objective "auto" iterates on, and ``theta`` in its coordinates.
 
         Diagonal preconditioning: standardized coordinates (the optimum is
         the same); parameters are reported in the caller's.
         """
-        precondition = getattr(objective, "preconditioned", None)
-        inner = objective if precondition is None else precondition()
+        if "preconditioned" not in capabilities:
+            return objective, theta
+        inner = objective.preconditioned()
         if inner is not objective:
             theta = inner.from_model(objective.to_model(theta))
         return inner, theta
 
-    def minimize(self, objective, theta0, **kwargs):
-        if self.learning_rate == "auto":
-            # A non-smooth cost (hinge, perceptron, Crammer-Singer) has no
-            # vanishing gradient at its optimum: the gradient test never
-            # fires, so "auto" also stops when the best cost stops improving
-            # (the non-monotone line search keeps the best cost decreasing),
-            # and a start at a kink (the perceptron's zero model, cost 0) is
-            # not divergence.
-            smooth = objective.smoothness() is not None
-            self.stop_on_plateau = not smooth
-            self.plateau_is_divergence = smooth
-        return super().minimize(objective, theta0, **kwargs)
+    def _converged(self, epoch):
+        return epoch.grad_map <= self.tol
 
-    def _converged(self, objective, theta, cost, step):
-        return self.tol is not None and self._grad_map <= self.tol
-
-    def _run(self, objective, theta, state):
+    def _run(self, objective, theta, state, capabilities):
         if self.learning_rate == "auto":
-            yield from self._run_auto(objective, theta)
+            yield from self._run_auto(objective, theta, state, capabilities)
         else:
             yield from self._run_fixed(objective, theta, state)
 
     @staticmethod
-    def _first_step(objective, g, safe):
+    def _first_step(objective, g, safe, capabilities):
         """The first step of "auto": exact on the cost's upper bound along -g.
 
         ``g.g / (g' H g)`` with ``H`` the smoothness bound's curvature
@@ -128,10 +161,9 @@ class GradientDescent(Solver):
         global ``1 / L``; it saves Barzilai-Borwein a few epochs of finding
         the scale (breast cancer: 35 -> 30 evaluations).
         """
-        curvature = getattr(objective, "bound_curvature", None)
-        if curvature is None:
+        if "bound_curvature" not in capabilities:
             return safe
-        c = curvature(g)
+        c = objective.bound_curvature(g)
         gg = vdot(objective.xp, g, g)
         if c is None or not (math.isfinite(c) and c > 0 and gg > 0):
             return safe
@@ -145,45 +177,46 @@ class GradientDescent(Solver):
 
     def _run_fixed(self, objective, theta, state):
         xp = objective.xp
-        start = self._take_start(objective, theta)
-        if start is not None:
-            g = start[3]
-        else:
-            _, g = objective.smooth_value_gradient(theta)
+        f, g = objective.smooth_value_gradient(theta)
+        yield f + objective.nonsmooth_value(theta)
         while True:
             step = float(self.learning_rate) * self._factor(state)
             theta_new = objective.prox(theta - step * g, step)
             f_new, g = objective.smooth_value_gradient(theta_new)
-            self._grad_map = self._grad_map_norm(xp, theta_new - theta, step)
+            grad_map = self._grad_map_norm(xp, theta_new - theta, step)
             theta = theta_new
-            yield theta, f_new + objective.nonsmooth_value(theta), step
+            yield Epoch(theta, f_new + objective.nonsmooth_value(theta), step,
+                        grad_map, finite_gradient=all_finite(xp, g))
 
-    def _run_auto(self, objective, theta):
+    def _run_auto(self, objective, theta, state, capabilities):
         outer = objective
-        self._inner = None
-        begin = self._take_start(outer, theta)
-        if begin is not None:
-            objective, theta, f0, g0 = begin
-        else:
-            objective, theta = self._coordinates(outer, theta)
-            f0 = g0 = None
+        # The first epoch starts with the cost and gradient at theta0 in the
+        # coordinates iterated in: evaluated once, for the initial cost too.
+        objective, theta = self._coordinates(outer, theta, capabilities)
+        f0, g0 = objective.smooth_value_gradient(theta)
+        yield f0 + objective.nonsmooth_value(theta)
         theta_begin = theta
         xp = objective.xp
         L = objective.smoothness()
         if L is None or not L > 0:
             L = objective.mean_sq_norm() + objective.penalty.l2
         safe = 1.0 / max(L, 1e-12)
-        smooth = objective.loss.smoothness is not None
+        smooth = objective.smoothness() is not None
         has_l1 = objective.penalty.has_l1
 
-        def epochs(objective, theta, f=None, g=None):
-            """Accepted steps: (theta, f, cost, step used, gradient map).
+        def epochs(objective, theta, f=None, g=None, record=None):
+            """Accepted steps: (theta, f, cost, step used, gradient map,
+            whether the gradient there is finite).
 
-            ``f, g``: the smooth cost and gradient at ``theta`` if known.
+            ``f, g``: the smooth cost and gradient at ``theta`` if known;
+            ``record``: the state the search is written to after each step.
             """
             if g is None:
                 f, g = objective.smooth_value_gradient(theta)
-            step = self._first_step(objective, g, safe) if smooth else safe
+            step = (
+                self._first_step(objective, g, safe, capabilities) if smooth
+                else safe
+            )
             recent = deque(
                 [f + objective.nonsmooth_value(theta)], maxlen=self._MEMORY
             )
@@ -243,27 +276,36 @@ class GradientDescent(Solver):
                     step = safe
                 theta, f, g = theta_new, f_new, g_new
                 recent.append(cost)
-                yield theta, cost, used, grad_map
+                if record is not None:
+                    record.next_step = step
+                    record.recent_costs = tuple(recent)
+                    record.short_steps = tuple(short_steps)
+                    record.tau, record.use_bb1 = tau, use_bb1
+                # A non-finite gradient at a point of finite cost (a user
+                # loss's NaN) would fail every later line search: say so.
+                yield theta, cost, used, grad_map, all_finite(xp, g)
 
         # Warm start on large data: first solve on every 16th sample (a view
         # of X, 1/16 of an epoch per step) to a loose tolerance, and keep the
         # result if it lowers the cost on another 16th of the samples. On
         # 200,000 x 100 this saves about a third of the full epochs.
-        n_rows = getattr(objective.X, "shape", (0,))[0]
         n_coef = theta.shape[0] * theta.shape[1]
-        strided = getattr(objective, "strided", None)
         if (
-            strided is not None
+            "strided" in capabilities and "n_samples" in capabilities
             # Not for a handful of epochs (partial_fit runs one step per call).
             and (self.max_iter is None or self.max_iter >= 5)
-            and n_rows >= self._WARM_STRIDE * self._WARM_MIN_ROWS
-            and n_rows >= self._WARM_STRIDE * 20 * n_coef
+            and objective.n_samples >= self._WARM_STRIDE * self._WARM_MIN_ROWS
+            and objective.n_samples >= self._WARM_STRIDE * 20 * n_coef
         ):
-            sub = strided(self._WARM_STRIDE)
-            check = strided(self._WARM_STRIDE, self._WARM_STRIDE // 2)
+            sub = objective.strided(self._WARM_STRIDE)
+            check = objective.strided(self._WARM_STRIDE, self._WARM_STRIDE // 2)
             if sub is not None and check is not None:
                 start = theta_sub = theta
-                for k, (point, _, _, grad_map) in enumerate(epochs(sub, start)):
+                for k, (point, _, _, grad_map, finite) in enumerate(
+                    epochs(sub, start)
+                ):
+                    if not finite:  # the full solve meets and reports it
+                        break
                     theta_sub = point
                     if grad_map <= self._WARM_TOL or k + 1 >= self._WARM_MAX_ITER:
                         break
@@ -271,16 +313,10 @@ class GradientDescent(Solver):
                     theta = theta_sub
 
         known = (f0, g0) if theta is theta_begin else (None, None)
-        # Points are yielded in the coordinates iterated in; _caller_theta
-        # maps those the caller looks at.
-        self._inner = None if objective is outer else (outer, objective)
-        for point, cost, used, grad_map in epochs(objective, theta, *known):
-            self._grad_map = grad_map
-            yield point, cost, used
-
-    def _caller_theta(self, theta):
-        inner = getattr(self, "_inner", None)
-        if inner is None:
-            return theta
-        outer, objective = inner
-        return outer.from_model(objective.to_model(theta))
+        # Points are yielded in the coordinates iterated in (frame); the
+        # base class maps those the caller looks at.
+        frame = None if objective is outer else objective
+        for point, cost, used, grad_map, finite in epochs(
+            objective, theta, *known, record=state
+        ):
+            yield Epoch(point, cost, used, grad_map, frame, finite)

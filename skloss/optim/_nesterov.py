@@ -14,8 +14,41 @@ practice and fast on strongly convex problems.
 """
 
 import math
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ._base import Solver, vdot
+from ._base import Epoch, Solver, SolverState, all_finite, vdot
+
+
+@dataclass
+class NesterovState(SolverState):
+    """The state of :class:`NesterovGradient`, carried across calls.
+
+    Attributes
+    ----------
+    epoch, schedule
+        See :class:`~skloss.optim.SolverState`.
+    velocity : array or None
+        The last displacement ``x_k - x_{k-1}`` (model coordinates between
+        calls); None before the first epoch.
+    t : float
+        FISTA's momentum parameter :math:`t_k` (1 after a restart).
+    step : float or None
+        The last step size ("auto" tries 20% more first); None: start from
+        ``1 / L``.
+
+    Examples
+    --------
+    >>> from skloss.optim import NesterovState
+    >>> NesterovState().t
+    1.0
+    """
+
+    directions: ClassVar[tuple] = ("velocity",)
+
+    velocity: object = None
+    t: float = 1.0
+    step: object = None
 
 
 class NesterovGradient(Solver):
@@ -46,20 +79,25 @@ class NesterovGradient(Solver):
     True
     """
 
-    _direction_state = ("velocity",)
+    requires = Solver.requires + (
+        "value", "smooth_value", "smooth_value_gradient", "nonsmooth_value",
+        "prox", "smoothness", "mean_sq_norm",
+    )
+    State = NesterovState
 
     def __init__(self, learning_rate="auto", **kwargs):
         super().__init__(**kwargs)
         self.learning_rate = learning_rate
         if learning_rate == "auto":
             self.schedule = None
-            # The sufficient-decrease search makes the cost monotone up to
-            # restarts; stop on the gradient map like "gd" does.
-            self.stop_on_plateau = False
-        self._grad_map = math.inf
 
-    def _converged(self, objective, theta, cost, step):
-        return self.tol is not None and self._grad_map <= self.tol
+    def _plateau_rules(self, objective):
+        # "auto": the sufficient-decrease search makes the cost monotone up
+        # to restarts; stop on the gradient map like "gd" does.
+        return self.learning_rate != "auto", True
+
+    def _converged(self, epoch):
+        return epoch.grad_map <= self.tol
 
     def _initial_step(self, objective):
         L = objective.smoothness()
@@ -67,20 +105,27 @@ class NesterovGradient(Solver):
             L = objective.mean_sq_norm() + objective.penalty.l2
         return 1.0 / max(L, 1e-12)
 
-    def _run(self, objective, theta, state):
+    def _run(self, objective, theta, state, capabilities):
         xp = objective.xp
         auto = self.learning_rate == "auto"
         x = theta
-        v = state.get("velocity")
+        cost_prev = objective.value(x)
+        yield cost_prev
+        v = state.velocity
         if v is None:
             v = xp.zeros_like(x)
-        t = state.get("t", 1.0)
-        step = state.get("step") or self._initial_step(objective)
-        cost_prev = objective.value(x)
+        t = state.t
+        step = state.step or self._initial_step(objective)
         while True:
             t_next = (1.0 + math.sqrt(1.0 + 4.0 * t * t)) / 2.0
             y = x + ((t - 1.0) / t_next) * v
             f_y, g_y = objective.smooth_value_gradient(y)
+            finite = all_finite(xp, g_y)
+            if not finite:
+                # Divergence (the base class raises): no line search on it.
+                yield Epoch(y, f_y + objective.nonsmooth_value(y), step,
+                            finite_gradient=False)
+                return
             if auto:
                 step = min(step * 1.2, 1e12)
                 for _ in range(60):
@@ -101,13 +146,16 @@ class NesterovGradient(Solver):
                     if ok or dd == 0.0:
                         break
                     step *= 0.5
+                # The gradient at the new point is known: a NaN there (a
+                # user loss's) is caught in this epoch, not the next.
+                finite = all_finite(xp, g_new)
             else:
                 step = float(self.learning_rate) * self._factor(state)
                 x_new = objective.prox(y - step * g_y, step)
                 d = x_new - y
                 f_new = objective.smooth_value(x_new)
             cost = f_new + objective.nonsmooth_value(x_new)
-            self._grad_map = float(xp.max(xp.abs(d))) / step
+            grad_map = float(xp.max(xp.abs(d))) / step
             v_new = x_new - x
             if cost > cost_prev or vdot(xp, -d, v_new) > 0:
                 # Adaptive restart: drop the momentum.
@@ -115,5 +163,5 @@ class NesterovGradient(Solver):
             else:
                 t = t_next
             x, v, cost_prev = x_new, v_new, cost
-            state["velocity"], state["t"], state["step"] = v, t, step
-            yield x, cost, step
+            state.velocity, state.t, state.step = v, t, step
+            yield Epoch(x, cost, step, grad_map, finite_gradient=finite)
