@@ -125,6 +125,7 @@ class LinearObjective:
         # features, where the statistics give them without another pass.
         self._l2_factor = 1.0
         self._sq_norm = None
+        self._variances = None  # of the rescaled features, see _scaling
         if not own_coordinates:
             return
         if self._stats.is_ordinary():
@@ -136,6 +137,7 @@ class LinearObjective:
             )
             self.mean, self.inv_scale = scaled.mean, scaled.inv_scale
             self._l2_factor, self._sq_norm = scaled.l2_factor, scaled.sq_norm
+            self._variances = scaled.variances
             if sw is None:
                 # Weights applied before the sums, not 1/n after them:
                 # sum_i x_ij g_i / n is at most max|x_j| max|g|, while
@@ -545,33 +547,15 @@ class LinearObjective:
         return float(self.xp.sum(take_rows(self.sw, idx)))
 
     def coordinate_scale(self):
-        """1 / weighted root-mean-square of each centred feature.
+        """1 / weighted root-mean-square of each centred feature, per coordinate.
 
-        Measured on the features the solver sees (after the implicit
-        rescaling of extreme columns, if any); the shape of ``theta``, 1 on
-        the intercept row and on constant columns. Adam's "auto" step.
+        Of the features the solver sees (after the implicit rescaling of
+        extreme columns, if any), in the shape of ``theta``: one on the
+        intercept row and on constant columns. Adam's "auto" step.
         """
-        xp = self.xp
-        X = self.X
-        sw = self.sw
-        if self.sparse:
-            X2 = X.multiply(X)
-            sq = X2.T @ sw if sw is not None else np.asarray(X2.mean(axis=0))
-            sq = np.asarray(sq).ravel()
-        elif sw is not None:
-            sq = sw @ (X * X)
-        else:
-            sq = xp.mean(X * X, axis=0)
-        sq = xp.asarray(sq, dtype=self.dtype)
-        if self.mean is not None:
-            sq = sq - self.mean * self.mean
-        rms = xp.sqrt(xp.clip(sq, 0, None))
-        inv = xp.where(rms > 0, 1.0 / xp.where(rms > 0, rms, 1.0), 1.0)
-        if self.inv_scale is not None:
-            # The solver's coordinate j multiplies x_j * inv_scale_j.
-            inv = xp.where(rms > 0, inv / self.inv_scale, 1.0)
-        scale = xp.ones_like(self.zeros())
-        scale[:-1, :] = inv[:, None]
+        inv = self._stats.inverse_rms(self.mean, self.inv_scale, self._variances)
+        scale = self.xp.ones_like(self.zeros())
+        scale[:-1, :] = to_device(inv, self.xp, self._device(), self.dtype)[:, None]
         return scale
 
     def batch_evaluator(self, batch_size):

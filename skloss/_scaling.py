@@ -93,12 +93,17 @@ class Rescaling:
     sq_norm : float
         The mean squared row norm of the rescaled, centred features (plus
         one for the intercept column).
+    variances : ndarray of shape (n_features,)
+        The weighted variance (mean square without an intercept) of each
+        rescaled feature, on the host in float64: no square of an extreme
+        value was formed.
     """
 
     mean: object
     inv_scale: object
     l2_factor: float
     sq_norm: float
+    variances: object
 
 
 class DataStatistics:
@@ -271,14 +276,15 @@ class DataStatistics:
                 "a constant (e.g. with StandardScaler), or use an L2 penalty."
             )
         k = np.clip(k, emin, emax).astype(int)
-        total = float(np.sum(np.ldexp(var_p, 2 * (e - k))))
-        sq_norm = total + (1.0 if fit_intercept else 0.0)
+        solver_var = np.ldexp(var_p, 2 * (e - k))
+        sq_norm = float(np.sum(solver_var)) + (1.0 if fit_intercept else 0.0)
         if not (np.any(k) or np.any(drop)):
-            return Rescaling(mean, None, 1.0, sq_norm)
+            return Rescaling(mean, None, 1.0, sq_norm, solver_var)
         inv = np.where(drop, 0.0, np.ldexp(1.0, -k))
         # With L2, f_j**2 <= smoothness / l2: finite.
         l2_factor = float(np.max(inv) ** 2) if l2 > 0 else 1.0
-        return Rescaling(mean, to_device(inv, xp, device, X.dtype), l2_factor, sq_norm)
+        inv = to_device(inv, xp, device, X.dtype)
+        return Rescaling(mean, inv, l2_factor, sq_norm, solver_var)
 
     def column_squares(self):
         """Weighted mean square of each column, on the host (float64).
@@ -303,6 +309,32 @@ class DataStatistics:
         else:
             sq = self.column_mean_squares()
         return np.asarray(sq, dtype=np.float64)
+
+    def inverse_rms(self, mean, inv_scale=None, variances=None):
+        """1 / root-mean-square of each centred feature the solver sees.
+
+        The features are ``x * inv_scale`` (when given); ``variances``, if
+        known (the rescaling's), are theirs already. One on constant
+        columns. From the shared column moments: no copy of ``X``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skloss._scaling import DataStatistics
+        >>> X = np.array([[1.0, 5.0], [3.0, 5.0]])
+        >>> stats = DataStatistics(X, None, 0.5, np)
+        >>> stats.inverse_rms(stats.weighted_mean())
+        array([1., 1.])
+        """
+        if variances is None:
+            variances = self.column_squares()
+            if mean is not None:
+                variances = variances - np.asarray(to_host(mean), dtype=np.float64) ** 2
+            if inv_scale is not None:
+                variances = variances * np.asarray(to_host(inv_scale), np.float64) ** 2
+        rms = np.sqrt(np.clip(variances, 0.0, None))
+        with np.errstate(divide="ignore"):
+            return np.where(rms > 0, 1.0 / rms, 1.0)
 
     def mean_sq_norm(self, mean):
         """Weighted mean of ``||x_i - mu||^2`` (+1 when centred: ``mean``)."""

@@ -82,3 +82,43 @@ def test_fits_under_errstate_raise_wherever_they_fit_by_default(solver, rng):
     with np.errstate(all="raise"):
         strict = GDLogisticClassifier(**params).fit(X, y)
     np.testing.assert_array_equal(strict.coef_, default.coef_)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_adam_feature_scale_of_huge_features_has_no_overflow(sparse, rng):
+    # Adam's "auto" step divides by each feature's rms; at |x| >= 1e160,
+    # X * X overflows: the scale comes from the rescaled moments instead.
+    X, y = _noisy(rng, 300)
+    big = X * 1e200
+    params = dict(solver="adam", penalty=None, max_iter=200, tol=None, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        model = GDLogisticClassifier(**params).fit(sp.csr_matrix(big) if sparse else big, y)
+    plain = GDLogisticClassifier(**params).fit(X, y)
+    assert model.score(big, y) == pytest.approx(plain.score(X, y), abs=0.02)
+    np.testing.assert_allclose(model.coef_ * 1e200, plain.coef_, rtol=0.05, atol=0.05)
+
+
+def test_coordinate_scale_is_the_inverse_feature_rms(rng):
+    from skloss._objective import LinearObjective
+    from skloss.losses import LogLoss
+
+    X = rng.standard_normal((200, 3)) * [1.0, 4.0, 0.0] + [1.0, -2.0, 3.0]
+    sw = rng.uniform(0.5, 2.0, 200)
+    y = (rng.random(200) < 0.5).astype(float)
+    obj = LinearObjective(LogLoss(), X, y, sample_weight=sw)
+    s = sw / sw.sum()
+    mean = s @ X
+    rms = np.sqrt(s @ (X - mean) ** 2)
+    expected = np.where(rms > 1e-12, 1.0 / np.where(rms > 1e-12, rms, 1.0), 1.0)
+    scale = obj.coordinate_scale()
+    np.testing.assert_allclose(scale[:-1, 0], expected, rtol=1e-10)
+    assert scale[-1, 0] == 1.0
+    # Extreme columns: the scale of the features the solver sees (~1).
+    huge = LinearObjective(LogLoss(), X[:, :2] * 1e200, y, sample_weight=sw)
+    assert huge.inv_scale is not None
+    np.testing.assert_allclose(
+        huge.coordinate_scale()[:-1, 0] * huge.inv_scale, expected[:2] * 1e-200,
+        rtol=1e-10,
+    )
