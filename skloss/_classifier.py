@@ -26,6 +26,7 @@ from ._array_api import (
 )
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
 from ._dask import is_dask_array, map_rows
+from ._dask_fit import fit_dask
 from ._fit_utils import keeps_state_on_error, warn_if_separated
 from ._holdout import accuracy_scorer, validation_split
 from ._labels import encode_labels, stream_classes, targets
@@ -469,6 +470,8 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self : GDLogisticClassifier
             The fitted estimator.
         """
+        if is_dask_array(X):  # Dask hook: trained on the cluster, X never computed
+            return fit_dask(self, X, y, sample_weight, finish=_warn_if_zero_model)
         X, y, classes, y_idx = self._validate_training_data(X, y, reset=True)
         if classes.shape[0] < 2:
             raise ValueError(
