@@ -206,6 +206,45 @@ def reduce_blocks(dask, block, blocks, *args, combine=_sum_parts):
     return tree_reduce(dask, [func(*parts, *args) for parts in blocks], combine)
 
 
+def _client():
+    """The current ``distributed`` Client, or None (another scheduler)."""
+    try:
+        from distributed import default_client
+
+        return default_client()
+    except (ImportError, ValueError):  # ValueError: no client running
+        return None
+
+
+def _block_futures(blocks, *arrays):
+    """The futures of ``blocks`` when every one is persisted, else None."""
+    from distributed import futures_of
+
+    found = {}
+    for array in arrays:
+        if array is not None:
+            found.update((f.key, f) for f in futures_of(array))
+    try:
+        return [
+            tuple(None if b is None else found[b.key] for b in parts)
+            for parts in blocks
+        ]
+    except KeyError:  # X is not persisted: the task graph reads it
+        return None
+
+
+def submit_tree(client, block, futures, args, combine=_sum_parts):
+    """``combine`` of ``block(*parts, *args)`` over futures, as a result."""
+    parts = [client.submit(block, *f, *args, pure=False) for f in futures]
+    while len(parts) > 1:
+        parts = [
+            client.submit(combine, *parts[i:i + _FAN_IN], pure=False)
+            if len(parts[i:i + _FAN_IN]) > 1 else parts[i]
+            for i in range(0, len(parts), _FAN_IN)
+        ]
+    return parts[0].result()
+
+
 class DaskRoute:
     """Row blocks of a dask array, each epoch one map and one tree reduction.
 
@@ -229,7 +268,12 @@ class DaskRoute:
     name = "dask"
 
     def __init__(self, X, y, sw):
-        self._dask = _import_dask()
+        dask = self._dask = _import_dask()
+        # The targets and weights are built from the labels by a chain of
+        # block-wise steps: computed once onto the workers, not per epoch.
+        y, sw = dask.persist(y, sw)
+        # (Held: the delayed blocks name the persisted keys, not their futures.)
+        self._persisted = (y, sw)
         self._blocks = [
             parts for parts, size in zip(
                 zip(row_blocks(X), row_blocks(y),
@@ -237,11 +281,19 @@ class DaskRoute:
                 X.chunks[0],
             ) if size  # an empty block adds nothing
         ]
+        self._client, self._futures = _client(), None
+        if self._client is not None:
+            self._futures = _block_futures(self._blocks, X, y, sw)
 
     def _reduce(self, block, *args, combine=_sum_parts):
         """Map ``block(X, y, sw, *args)`` over the blocks, reduce, compute."""
         if not self._blocks:
             raise ValueError("No samples to train on: every row block is empty.")
+        if self._futures is not None:
+            # Persisted data on a distributed cluster: tasks submitted on
+            # its futures, without building and sending a task graph (half
+            # the latency of an epoch on small blocks).
+            return submit_tree(self._client, block, self._futures, args, combine)
         total = reduce_blocks(self._dask, block, self._blocks, *args, combine=combine)
         (total,) = self._dask.compute(total)
         return total

@@ -430,8 +430,8 @@ class LinearObjective:
         Returns
         -------
         LinearObjective or None
-            None for sparse data, or when the rows taken all have zero
-            weight.
+            None for sparse or dask data, or when the rows taken all have
+            zero weight.
 
         Examples
         --------
@@ -445,7 +445,9 @@ class LinearObjective:
                [ 6.,  7.],
                [10., 11.]])
         """
-        if self.sparse:
+        if self.sparse or is_dask_array(self.X):
+            # (Dask: each warm-start step would cost a full epoch's round
+            # trip to the cluster.)
             return None
         # Strided slices are views in NumPy, PyTorch and CuPy alike (the
         # ellipsis spells out the other axes, as the array API asks).
