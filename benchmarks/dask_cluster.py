@@ -39,7 +39,8 @@ def _cost(X, y, coef, intercept, alpha):
     """Mean log loss plus ``alpha / 2 * ||coef||^2``, in float64."""
     z = X @ np.ravel(coef).astype(np.float64) + float(np.ravel(intercept)[0])
     loss = np.logaddexp(0.0, z) - y * z
-    return float(loss.mean()) + 0.5 * alpha * float(np.dot(np.ravel(coef), np.ravel(coef)))
+    w = np.ravel(coef)
+    return float(loss.mean()) + 0.5 * alpha * float(np.dot(w, w))
 
 
 def _best_of(repeat, func):
@@ -137,7 +138,9 @@ def main(argv=None):
                 print(f"skloss ({name}) did not reach the target cost "
                       f"{target:.10g} in {args.max_epochs} epochs (best {best:.10g}).")
                 return 1
-            t, model = _best_of(args.repeat, lambda: fit(data, epochs))
+            t, model = _best_of(
+                args.repeat, lambda data=data, epochs=epochs: fit(data, epochs)
+            )
             results[name] = (epochs, t, _cost(X, y, *_model(model), alpha))
 
         # 3. One epoch (fixed step: one evaluation each; the difference of

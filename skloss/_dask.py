@@ -1,9 +1,20 @@
-"""Dask support: lazy import and block-wise prediction on dask arrays.
+"""Dask support: the fit route over row blocks, and block-wise prediction.
 
 dask is an optional dependency (the ``dask`` extra). Nothing here imports
 it at module import time: :func:`is_dask_array` recognises a dask array by
 its type's module, and :func:`import_dask_array` imports ``dask.array`` only
 when a dask array is actually passed in.
+
+- :class:`DaskRoute`: the objective's route for dask data (chosen by
+  :meth:`skloss._objective.LinearObjective._set_rows`): each evaluation is
+  one map of the NumPy route's kernel over the row blocks and one tree
+  reduction; only ``(n_features + 1) x n_outputs`` numbers reach the client.
+- :class:`DaskStatistics`: the data statistics the objective needs (column
+  moments, row norms), each from one reduction.
+- :func:`map_rows`: lazy prediction, block by block.
+
+The estimator-side preparation of a fit (checks, labels, weights) is in
+:mod:`skloss._dask_fit`.
 """
 
 import copy
@@ -136,7 +147,7 @@ def _sum_parts(*parts):
     """Sum of partial results: floats, arrays, or tuples of them."""
     first = parts[0]
     if isinstance(first, tuple):
-        return tuple(_sum_parts(*column) for column in zip(*parts))
+        return tuple(_sum_parts(*column) for column in zip(*parts, strict=True))
     total = first.copy() if isinstance(first, np.ndarray) else first
     for part in parts[1:]:
         total = total + part
@@ -277,8 +288,8 @@ class DaskRoute:
         self._blocks = [
             parts for parts, size in zip(
                 zip(row_blocks(X), row_blocks(y),
-                    row_blocks(sw) or [None] * X.numblocks[0]),
-                X.chunks[0],
+                    row_blocks(sw) or [None] * X.numblocks[0], strict=True),
+                X.chunks[0], strict=True,
             ) if size  # an empty block adds nothing
         ]
         self._client, self._futures = _client(), None
@@ -347,7 +358,7 @@ def _block_moments(X, y, sw):
 
 
 def _combine_moments(*parts):
-    his, los, sums, squares = zip(*parts)
+    his, los, sums, squares = zip(*parts, strict=True)
     return (np.max(his, axis=0), np.min(los, axis=0),
             np.sum(sums, axis=0), np.sum(squares, axis=0))
 

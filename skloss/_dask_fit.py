@@ -74,7 +74,7 @@ def _block_weight_check(w):
 
 
 def _combine_weight_checks(*parts):
-    lows, highs, finite = zip(*parts)
+    lows, highs, finite = zip(*parts, strict=True)
     return (min(lows), max(highs), all(finite))
 
 
@@ -126,6 +126,13 @@ def _block_separated(X, y, sw, params, multinomial):
 
 def _and(*parts):
     return np.logical_and.reduce(parts)
+
+
+def _aligned_blocks(*arrays):
+    """Tuples of the i-th row block of each array (None for a None array)."""
+    n_blocks = arrays[0].numblocks[0]
+    columns = [row_blocks(a) or [None] * n_blocks for a in arrays]
+    return list(zip(*columns, strict=True))
 
 
 # -- validation --------------------------------------------------------------
@@ -252,8 +259,7 @@ def _fit_weights(da, dask, class_weight, user_weight, y_idx, classes, dtype):
     K = classes.shape[0]
     if user_weight is None and class_weight is None:
         return None, None
-    blocks = list(zip(row_blocks(y_idx), row_blocks(user_weight)
-                      or [None] * y_idx.numblocks[0]))
+    blocks = _aligned_blocks(y_idx, user_weight)
     (counts, positive), = dask.compute(
         reduce_blocks(dask, _block_counts, blocks, K)
     )
@@ -308,8 +314,7 @@ def _split_blocks(da, arrays, fraction, rng):
 
 def _accuracy_scorer(dask, objective, X, y_idx, w):
     """``score(theta)``: one map-reduce over the validation blocks."""
-    blocks = list(zip(row_blocks(X), row_blocks(y_idx),
-                      row_blocks(w) or [None] * X.numblocks[0]))
+    blocks = _aligned_blocks(X, y_idx, w)
 
     def score(theta):
         theta = np.asarray(objective.to_model(theta))
@@ -325,8 +330,7 @@ def _warn_if_separated(dask, objective, theta, mode, coef):
     """As :func:`skloss._fit_utils.warn_if_separated`, by one map-reduce."""
     W = objective._coef(theta)
     params = np.concatenate([W, objective._shift(theta, W)[None, :]])
-    blocks = list(zip(row_blocks(objective.X), row_blocks(objective.y),
-                      row_blocks(objective.sw) or [None] * objective.X.numblocks[0]))
+    blocks = _aligned_blocks(objective.X, objective.y, objective.sw)
     (separated,) = dask.compute(reduce_blocks(
         dask, _block_separated, blocks, params, mode == "multinomial",
         combine=_and,

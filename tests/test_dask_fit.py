@@ -10,8 +10,7 @@ import pytest
 import scipy.sparse as sp
 from user_losses.mylosses import SmoothHinge
 
-from skloss import GDLogisticClassifier
-from skloss import _dask
+from skloss import GDLogisticClassifier, _dask
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
@@ -34,7 +33,8 @@ def client():
 
 def _data(n_classes, n=230, d=4, seed=0, dtype=np.float64):
     rng = np.random.default_rng(seed)
-    X = (rng.standard_normal((n, d)) * np.resize([1.0, 3.0, 0.5, 2.0], d) + 1.0).astype(dtype)
+    scales = np.resize([1.0, 3.0, 0.5, 2.0], d)
+    X = (rng.standard_normal((n, d)) * scales + 1.0).astype(dtype)
     y = (X @ rng.standard_normal((d, n_classes)) + rng.standard_normal(
         (n, n_classes))).argmax(axis=1)
     return X, y
@@ -293,8 +293,8 @@ def test_separable_data_warn_as_in_numpy(client):
 def test_route_sums_equal_the_numpy_route(client):
     """DaskRoute's three sums against the NumPy route, weighted and not."""
     from skloss._kernels import NumpyRoute, Rows
-    from skloss.losses._guard import GuardedLoss
     from skloss.losses import SoftmaxCrossEntropy
+    from skloss.losses._guard import GuardedLoss
 
     rng = np.random.default_rng(3)
     X = rng.standard_normal((150, 5))
@@ -366,3 +366,20 @@ def test_no_strided_warm_start_on_dask_data(client):
     assert obj.strided(16) is None
     assert obj.route.name == "dask"
     assert LinearObjective(LogLoss(), X, y.astype(float)).strided(16) is not None
+
+
+def test_fit_without_dask_names_the_extra(monkeypatch):
+    import builtins
+
+    X, y = _data(2)
+    dX = da.from_array(X, chunks=50)
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name == "dask" or name.startswith("dask."):
+            raise ImportError("No module named 'dask'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    with pytest.raises(ImportError, match=r"skloss\[dask\]"):
+        GDLogisticClassifier().fit(dX, y)
