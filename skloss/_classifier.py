@@ -471,7 +471,9 @@ class GDLogisticClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             The fitted estimator.
         """
         if is_dask_array(X):  # Dask hook: trained on the cluster, X never computed
-            return fit_dask(self, X, y, sample_weight, finish=_warn_if_zero_model)
+            fit_dask(self, X, y, sample_weight)
+            _warn_if_zero_model(self)
+            return self
         X, y, classes, y_idx = self._validate_training_data(X, y, reset=True)
         if classes.shape[0] < 2:
             raise ValueError(

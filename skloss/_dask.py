@@ -210,7 +210,8 @@ def reduce_blocks(dask, block, blocks, *args, combine=_sum_parts):
     task, so it travels to each worker once.
     """
     args = [
-        a if isinstance(a, (bool, int, str)) else dask.delayed(a, pure=False)
+        a if a is None or isinstance(a, (bool, int, str))
+        else dask.delayed(a, pure=False)
         for a in args
     ]
     func = dask.delayed(block, pure=True)

@@ -343,11 +343,11 @@ def _warn_if_separated(dask, objective, theta, mode, coef):
             f"max |coef| = {float(np.max(np.abs(coef))):.3g}). Use "
             "penalty='l2' with alpha > 0 for a unique, finite solution.",
             ConvergenceWarning,
-            stacklevel=5,
+            stacklevel=6,  # the user's fit line
         )
 
 
-def fit_dask(estimator, X, y, sample_weight=None, finish=None):
+def fit_dask(estimator, X, y, sample_weight=None):
     """Fit ``estimator`` on a dask array without computing it to the client.
 
     The same steps as the estimator's NumPy fit (same solver, same
@@ -362,9 +362,6 @@ def fit_dask(estimator, X, y, sample_weight=None, finish=None):
     X : dask array of shape (n_samples, n_features)
     y : dask or NumPy array of shape (n_samples,)
     sample_weight : dask or NumPy array of shape (n_samples,), default=None
-    finish : callable, default=None
-        ``finish(estimator)`` after the model is stored (the estimator's
-        own end-of-fit warnings).
 
     Returns
     -------
@@ -442,11 +439,9 @@ def fit_dask(estimator, X, y, sample_weight=None, finish=None):
             f"{result.loss_curve[-1]:.6g}). Increase max_iter, loosen tol, or "
             "scale the features (e.g. dask_ml.preprocessing.StandardScaler).",
             ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=5,  # the user's fit line, past fit and its two wrappers
         )
     if estimator.penalty is None or not estimator.alpha > 0:
         _warn_if_separated(dask, objective, result.theta, mode, estimator.coef_)
-    if finish is not None:
-        finish(estimator)
     return estimator
 

@@ -383,3 +383,28 @@ def test_fit_without_dask_names_the_extra(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_dask)
     with pytest.raises(ImportError, match=r"skloss\[dask\]"):
         GDLogisticClassifier().fit(dX, y)
+
+
+def test_warnings_point_at_the_users_line(client):
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _data(2)
+    dX = da.from_array(X, chunks=50)
+    with pytest.warns(ConvergenceWarning, match="did not converge") as record:
+        GDLogisticClassifier(max_iter=2).fit(dX, y)
+    assert record[0].filename == __file__
+    sep = (X[:, 0] > 1.0).astype(int)
+    with pytest.warns(ConvergenceWarning, match="separable") as record:
+        GDLogisticClassifier(penalty=None, max_iter=30, tol=None).fit(dX, sep)
+    assert record[0].filename == __file__
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_partial_fit_continues_a_dask_fit(client):
+    X, y = _data(3)
+    params = dict(max_iter=10, class_weight="balanced", solver="gd")
+    got = GDLogisticClassifier(**params).fit(da.from_array(X, chunks=50), y)
+    ref = GDLogisticClassifier(**params).fit(X, y)
+    for est in (got, ref):
+        est.partial_fit(X[:100], y[:100])
+    _assert_same(got, ref)
