@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
@@ -343,7 +344,7 @@ def _warn_if_separated(dask, objective, theta, mode, coef):
             f"max |coef| = {float(np.max(np.abs(coef))):.3g}). Use "
             "penalty='l2' with alpha > 0 for a unique, finite solution.",
             ConvergenceWarning,
-            stacklevel=6,  # the user's fit line
+            stacklevel=7,  # the user's fit line
         )
 
 
@@ -369,6 +370,13 @@ def fit_dask(estimator, X, y, sample_weight=None):
     """
     if estimator.solver in MINIBATCH_SOLVERS:
         raise ValueError(_INCREMENTAL_HINT.format(solver=estimator.solver))
+    # The blocks are NumPy (or CSR) and so are the parameters on the client:
+    # no array-API dispatch to the dask namespace.
+    with config_context(array_api_dispatch=False):
+        return _fit(estimator, X, y, sample_weight)
+
+
+def _fit(estimator, X, y, sample_weight):
     da, dask = import_dask_array(), _dask()
     X, y_idx, classes, user_weight = prepare_dask_fit(
         estimator, X, y, sample_weight
@@ -439,7 +447,7 @@ def fit_dask(estimator, X, y, sample_weight=None):
             f"{result.loss_curve[-1]:.6g}). Increase max_iter, loosen tol, or "
             "scale the features (e.g. dask_ml.preprocessing.StandardScaler).",
             ConvergenceWarning,
-            stacklevel=5,  # the user's fit line, past fit and its two wrappers
+            stacklevel=6,  # the user's fit line, past fit and its two wrappers
         )
     if estimator.penalty is None or not estimator.alpha > 0:
         _warn_if_separated(dask, objective, result.theta, mode, estimator.coef_)

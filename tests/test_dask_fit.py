@@ -408,3 +408,19 @@ def test_partial_fit_continues_a_dask_fit(client):
     for est in (got, ref):
         est.partial_fit(X[:100], y[:100])
     _assert_same(got, ref)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.skipif(
+    __import__("os").environ.get("SCIPY_ARRAY_API") != "1",
+    reason="array API dispatch needs SCIPY_ARRAY_API=1 (set in conftest.py)",
+)
+def test_array_api_dispatch_leaves_the_dask_fit_in_numpy(client):
+    import sklearn
+
+    X, y = _data(3)
+    ref = GDLogisticClassifier(max_iter=10).fit(X, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        got = GDLogisticClassifier(max_iter=10).fit(da.from_array(X, chunks=50), y)
+    assert type(got.coef_) is np.ndarray
+    _assert_same(got, ref)
