@@ -245,6 +245,20 @@ def _block_futures(blocks, *arrays):
         return None
 
 
+def persist_if_persisted(X, *arrays):
+    """``arrays`` persisted when ``X`` is persisted on a ``distributed`` cluster.
+
+    Views of a persisted ``X`` (a selection of its blocks) get new keys,
+    so they would be read through a task graph at every epoch; persisted,
+    they take the futures path like ``X`` (their blocks are the same
+    objects in the workers' memory). Lazy data stay lazy.
+    """
+    client = _client()
+    if client is None or _block_futures([(b,) for b in row_blocks(X)], X) is None:
+        return arrays
+    return tuple(client.persist(list(arrays)))
+
+
 def submit_tree(client, block, futures, args, combine=_sum_parts):
     """``combine`` of ``block(*parts, *args)`` over futures, as a result."""
     parts = [client.submit(block, *f, *args, pure=False) for f in futures]
@@ -265,7 +279,9 @@ class DaskRoute:
     it, into un-normalised partial sums; a tree of additions brings them to
     one ``(value, gradient)`` and only that, ``(n_features + 1) x
     n_outputs`` numbers, is computed to the client. The parameters go to
-    the workers once per epoch, as one key of the task graph.
+    the workers with each block's task (persisted data on a ``distributed``
+    cluster: tasks submitted on the blocks' futures) or as one key of the
+    epoch's task graph (any other data or scheduler).
 
     Parameters
     ----------

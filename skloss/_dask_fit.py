@@ -23,7 +23,14 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from ._dask import import_dask_array, is_dask_array, reduce_blocks, row_blocks
+from ._dask import (
+    DaskRoute,
+    import_dask_array,
+    is_dask_array,
+    persist_if_persisted,
+    reduce_blocks,
+    row_blocks,
+)
 from ._labels import encode_labels, targets
 from ._objective import LinearObjective
 from ._penalties import make_penalty
@@ -313,29 +320,25 @@ def _split_blocks(da, arrays, fraction, rng):
     return [take(a, train) for a in arrays], [take(a, val) for a in arrays]
 
 
-def _accuracy_scorer(dask, objective, X, y_idx, w):
+def _accuracy_scorer(objective, X, y_idx, w):
     """``score(theta)``: one map-reduce over the validation blocks."""
-    blocks = _aligned_blocks(X, y_idx, w)
+    route = DaskRoute(X, y_idx, w)
 
     def score(theta):
         theta = np.asarray(objective.to_model(theta))
-        (correct, total), = dask.compute(
-            reduce_blocks(dask, _block_accuracy, blocks, theta)
-        )
+        correct, total = route._reduce(_block_accuracy, theta)
         return correct / total if total > 0 else 0.0
 
     return score
 
 
-def _warn_if_separated(dask, objective, theta, mode, coef):
+def _warn_if_separated(objective, theta, mode, coef):
     """As :func:`skloss._fit_utils.warn_if_separated`, by one map-reduce."""
     W = objective._coef(theta)
     params = np.concatenate([W, objective._shift(theta, W)[None, :]])
-    blocks = _aligned_blocks(objective.X, objective.y, objective.sw)
-    (separated,) = dask.compute(reduce_blocks(
-        dask, _block_separated, blocks, params, mode == "multinomial",
-        combine=_and,
-    ))
+    separated = objective.route._reduce(
+        _block_separated, params, mode == "multinomial", combine=_and
+    )
     if np.any(separated):
         warnings.warn(
             "The training data are perfectly separable and no penalty bounds "
@@ -398,6 +401,7 @@ def _fit(estimator, X, y, sample_weight):
         (X_tr, y_tr, w_tr), (X_val, y_val, w_val) = _split_blocks(
             da, [X, y_idx, weight], estimator.validation_fraction, rng
         )
+        X_tr, X_val = persist_if_persisted(X, X_tr, X_val)
     K = classes.shape[0]
     if mode == "binary":
         T = y_tr.map_blocks(_targets_block, K, mode, X.dtype, dtype=X.dtype)
@@ -413,7 +417,7 @@ def _fit(estimator, X, y, sample_weight):
     )
     if estimator.early_stopping:
         early = EarlyStopping(
-            _accuracy_scorer(dask, objective, X_val, y_val, w_val),
+            _accuracy_scorer(objective, X_val, y_val, w_val),
             n_iter_no_change=estimator.n_iter_no_change, tol=estimator.tol,
         )
     theta0 = objective.from_model(
@@ -450,6 +454,6 @@ def _fit(estimator, X, y, sample_weight):
             stacklevel=6,  # the user's fit line, past fit and its two wrappers
         )
     if estimator.penalty is None or not estimator.alpha > 0:
-        _warn_if_separated(dask, objective, result.theta, mode, estimator.coef_)
+        _warn_if_separated(objective, result.theta, mode, estimator.coef_)
     return estimator
 
