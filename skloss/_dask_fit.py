@@ -398,8 +398,9 @@ def _fit(estimator, X, y, sample_weight):
     X_tr, y_tr, w_tr = X, y_idx, weight
     early = None
     if estimator.early_stopping:
-        (X_tr, y_tr, w_tr), (X_val, y_val, w_val) = _split_blocks(
-            da, [X, y_idx, weight], estimator.validation_fraction, rng
+        # Scored with the user's weights only, as the NumPy fit does.
+        (X_tr, y_tr, w_tr, _), (X_val, y_val, _, w_val) = _split_blocks(
+            da, [X, y_idx, weight, user_weight], estimator.validation_fraction, rng
         )
         X_tr, X_val = persist_if_persisted(X, X_tr, X_val)
     K = classes.shape[0]

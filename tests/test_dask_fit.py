@@ -236,6 +236,16 @@ def test_early_stopping_holds_out_whole_blocks(client):
     rows = np.concatenate([np.arange(100 * b, 100 * b + 100) for b in val])
     accuracy = np.mean(clf.predict(X[rows]) == y[rows])
     assert accuracy == pytest.approx(clf.best_validation_score_)
+    # Weighted: scored with the sample weights, not the class weights (as in
+    # the NumPy fit).
+    y = (X[:, 0] + 0.3 * X[:, 1] > 1.6).astype(int)  # imbalanced classes
+    w = np.random.default_rng(2).uniform(0.2, 2.0, X.shape[0])
+    clf = GDLogisticClassifier(early_stopping=True, validation_fraction=0.25,
+                               class_weight="balanced", n_iter_no_change=3,
+                               max_iter=60, random_state=0)
+    clf.fit(da.from_array(X, chunks=(100, 4)), y, sample_weight=w)
+    accuracy = np.average(clf.predict(X[rows]) == y[rows], weights=w[rows])
+    assert accuracy == pytest.approx(clf.best_validation_score_, rel=1e-12)
     with pytest.raises(ValueError, match="Rechunk X into more row blocks"):
         GDLogisticClassifier(early_stopping=True).fit(
             da.from_array(X, chunks=(600, 4)), y
