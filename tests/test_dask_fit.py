@@ -440,3 +440,16 @@ def test_array_api_dispatch_leaves_the_dask_fit_in_numpy(client):
         got = GDLogisticClassifier(max_iter=10).fit(da.from_array(X, chunks=50), y)
     assert type(got.coef_) is np.ndarray
     _assert_same(got, ref)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_large_blocks_take_the_cache_blocked_route(client):
+    """Blocks over 2 MB are evaluated by the NumPy fit's blocked route."""
+    from skloss._kernels import route
+
+    X, y = _data(3, n=60_000, d=10)
+    assert route(X[:30_000], y[:30_000].astype(float)).name == "blocked"
+    # (nesterov: the blocked loss_gradient and mean_loss both run.)
+    got, ref = _fit_both(X, y, chunks=30_000, max_iter=4, multi_class="multinomial",
+                         solver="nesterov")
+    _assert_same(got, ref)
