@@ -6,7 +6,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
@@ -19,12 +18,15 @@ from ._array_api import (
     to_host,
 )
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
+from ._dask import is_dask_array
+from ._dask_fit import fit_dask
 from ._fit_utils import (
     RealInterval,
     check_same_form,
     keeps_state_on_error,
     quiet_floating_point,
     user_stacklevel,
+    warn_if_not_converged,
     warn_if_separated,
 )
 from ._holdout import accuracy_scorer, validation_split
@@ -432,6 +434,10 @@ class GDLogisticClassifier(
         self : GDLogisticClassifier
             The fitted estimator.
         """
+        if is_dask_array(X):  # Dask hook: trained on the cluster, X never computed
+            fit_dask(self, X, y, sample_weight)
+            _warn_if_zero_model(self)
+            return self
         X, y, classes, y_idx = self._validate_training_data(X, y, reset=True)
         if classes.shape[0] < 2:
             raise ValueError(
@@ -482,20 +488,7 @@ class GDLogisticClassifier(
                                                    y_idx, classes)
         if callbacks.active:
             callbacks.end_fit()
-        # As in SGDClassifier, tol=None means "run max_iter epochs": no warning.
-        if self.tol is not None and not (
-            result.converged or result.stopped_by_callback
-        ):
-            advice = "Increase max_iter or loosen tol"
-            if not objective.looks_standardized():
-                advice += ", or scale the features (e.g. with StandardScaler)"
-            warnings.warn(
-                f"{type(self).__name__} did not converge in max_iter="
-                f"{self.max_iter} epochs (last cost {result.loss_curve[-1]:.6g}). "
-                f"{advice}.",
-                ConvergenceWarning,
-                stacklevel=user_stacklevel(),
-            )
+        warn_if_not_converged(self, result, objective)
         if self.penalty is None or not self.alpha > 0:
             warn_if_separated(objective, result.theta, mode, self.coef_)
         _warn_if_zero_model(self)

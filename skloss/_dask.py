@@ -1,12 +1,29 @@
-"""Dask support: lazy import and block-wise prediction on dask arrays.
+"""Dask support: the fit route over row blocks, and block-wise prediction.
 
 dask is an optional dependency (the ``dask`` extra). Nothing here imports
 it at module import time: :func:`is_dask_array` recognises a dask array by
 its type's module, and :func:`import_dask_array` imports ``dask.array`` only
 when a dask array is actually passed in.
+
+- :class:`DaskRoute`: the objective's route for dask data (chosen by
+  :meth:`skloss._objective.LinearObjective._set_rows`): each evaluation is
+  one map of the NumPy route's kernel over the row blocks and one tree
+  reduction; only ``(n_features + 1) x n_outputs`` numbers reach the client.
+- :class:`DaskStatistics`: the data statistics the objective needs (column
+  moments, row norms), each from one reduction.
+- :func:`map_rows`: lazy prediction, block by block.
+
+The estimator-side preparation of a fit (checks, labels, weights) is in
+:mod:`skloss._dask_fit`.
 """
 
+import copy
+
 import numpy as np
+import scipy.sparse as sp
+
+from ._kernels import Rows, route
+from ._scaling import ORDINARY_MAGNITUDE, row_sq_norms
 
 _EXTRA_HINT = (
     "dask is required for dask array input; install it with "
@@ -90,3 +107,394 @@ def map_rows(estimator, method, X):
         lambda block: func(block), X, chunks=(X.chunks[0], (probe.shape[1],)),
         dtype=probe.dtype, meta=np.empty((0, 0), dtype=probe.dtype),
     )
+
+
+# -- the Dask route: one map over row blocks and one tree reduction per epoch --
+
+# Partial sums combined per node of the reduction tree (dask.array's default
+# ``split_every`` for reductions is 4 to 32; 8 keeps the tree shallow).
+_FAN_IN = 8
+
+
+def _import_dask():
+    """Import and return ``dask``, or raise an ImportError naming the extra."""
+    import_dask_array()
+    import dask
+
+    return dask
+
+
+def row_blocks(array):
+    """The row blocks of a dask array (or None) as a list of delayed objects.
+
+    A 2-D array must have one chunk along its columns.
+    """
+    if array is None:
+        return None
+    blocks = array.to_delayed()
+    if array.ndim == 2:
+        if blocks.shape[1] != 1:
+            raise ValueError(
+                "A dask array in fit must have a single chunk along its "
+                f"columns, got {blocks.shape[1]}; rechunk it with "
+                "X.rechunk({1: -1})."
+            )
+        blocks = blocks[:, 0]
+    return list(blocks)
+
+
+def _sum_parts(*parts):
+    """Sum of partial results: floats, arrays, or tuples of them."""
+    first = parts[0]
+    if isinstance(first, tuple):
+        return tuple(_sum_parts(*column) for column in zip(*parts, strict=True))
+    total = first.copy() if isinstance(first, np.ndarray) else first
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
+def _max_parts(*parts):
+    return max(parts)
+
+
+def tree_reduce(dask, parts, combine=_sum_parts):
+    """One delayed tree reduction of ``parts`` (fan-in ``_FAN_IN``)."""
+    reduce = dask.delayed(combine, pure=True)
+    while len(parts) > 1:
+        parts = [
+            reduce(*parts[i:i + _FAN_IN]) if len(parts[i:i + _FAN_IN]) > 1
+            else parts[i]
+            for i in range(0, len(parts), _FAN_IN)
+        ]
+    return parts[0]
+
+
+def _block_rows(X, y, sw, fit_intercept):
+    # Un-normalised per-block sums: weights as given (normalised over the
+    # whole data), or a scale of one (the 1 / n is applied to the total).
+    return Rows(X, y, sw, 1.0 if sw is None else None, fit_intercept, np)
+
+
+def _own_loss(loss):
+    # A loss that keeps state between calls gets its own copy per block: a
+    # worker runs blocks on several threads.
+    return loss if loss.thread_safe else copy.deepcopy(loss)
+
+
+def _block_loss_gradient(X, y, sw, loss, params, fit_intercept):
+    """Loss sum and gradient sum of one block, by the NumPy route for it.
+
+    (A large dense block takes the cache-blocked route, one read of the
+    block per epoch instead of two: 1.5x faster on 125,000 x 20 blocks.)
+    """
+    W, shift = params[:-1, :], params[-1, :]
+    rows = _block_rows(X, y, sw, fit_intercept)
+    like = np.empty(params.shape, dtype=params.dtype)
+    value, grad = route(X, y).loss_gradient(rows, _own_loss(loss), W, shift, like)
+    return float(value), grad
+
+
+def _block_mean_loss(X, y, sw, loss, params):
+    rows = _block_rows(X, y, sw, False)
+    return route(X, y).mean_loss(rows, _own_loss(loss), params[:-1, :], params[-1, :])
+
+
+def _block_mean_square(X, y, sw, params):
+    rows = _block_rows(X, y, sw, False)
+    return route(X, y).mean_square(rows, params[:-1, :], params[-1, :])
+
+
+def reduce_blocks(dask, block, blocks, *args, combine=_sum_parts):
+    """The delayed tree reduction of ``block(*parts, *args)`` over ``blocks``.
+
+    ``blocks`` is a list of tuples of delayed row blocks; each of ``args``
+    (parameters, the loss) becomes one key of the graph, shared by every
+    task, so it travels to each worker once.
+    """
+    args = [
+        a if a is None or isinstance(a, (bool, int, str))
+        else dask.delayed(a, pure=False)
+        for a in args
+    ]
+    func = dask.delayed(block, pure=True)
+    return tree_reduce(dask, [func(*parts, *args) for parts in blocks], combine)
+
+
+def _client():
+    """The current ``distributed`` Client, or None (another scheduler)."""
+    try:
+        from distributed import default_client
+
+        return default_client()
+    except (ImportError, ValueError):  # ValueError: no client running
+        return None
+
+
+def _block_futures(blocks, *arrays):
+    """The futures of ``blocks`` when every one is persisted, else None."""
+    from distributed import futures_of
+
+    found = {}
+    for array in arrays:
+        if array is not None:
+            found.update((f.key, f) for f in futures_of(array))
+    try:
+        return [
+            tuple(None if b is None else found[b.key] for b in parts)
+            for parts in blocks
+        ]
+    except KeyError:  # X is not persisted: the task graph reads it
+        return None
+
+
+def persist_if_persisted(X, *arrays):
+    """``arrays`` persisted when ``X`` is persisted on a ``distributed`` cluster.
+
+    Views of a persisted ``X`` (a selection of its blocks) get new keys,
+    so they would be read through a task graph at every epoch; persisted,
+    they take the futures path like ``X`` (their blocks are the same
+    objects in the workers' memory). Lazy data stay lazy.
+    """
+    client = _client()
+    if client is None or _block_futures([(b,) for b in row_blocks(X)], X) is None:
+        return arrays
+    return tuple(client.persist(list(arrays)))
+
+
+def submit_tree(client, block, futures, args, combine=_sum_parts):
+    """``combine`` of ``block(*parts, *args)`` over futures, as a result."""
+    parts = [client.submit(block, *f, *args, pure=False) for f in futures]
+    while len(parts) > 1:
+        parts = [
+            client.submit(combine, *parts[i:i + _FAN_IN], pure=False)
+            if len(parts[i:i + _FAN_IN]) > 1 else parts[i]
+            for i in range(0, len(parts), _FAN_IN)
+        ]
+    return parts[0].result()
+
+
+class DaskRoute:
+    """Row blocks of a dask array, each epoch one map and one tree reduction.
+
+    Each block is evaluated by the NumPy route for it
+    (:func:`skloss._kernels.route`: one pass, or cache blocks for a large
+    dense block) on the worker that holds it, into un-normalised partial
+    sums; a tree of additions brings them to one ``(value, gradient)`` and
+    only that, ``(n_features + 1) x n_outputs`` numbers, is computed to the
+    client. The parameters go to
+    the workers with each block's task (persisted data on a ``distributed``
+    cluster: tasks submitted on the blocks' futures) or as one key of the
+    epoch's task graph (any other data or scheduler).
+
+    Parameters
+    ----------
+    X : dask array of shape (n_samples, n_features)
+        One chunk along columns; blocks of NumPy arrays or CSR matrices.
+    y : dask array of shape (n_samples,) or (n_samples, n_outputs)
+        Chunked along rows as ``X`` (one chunk along columns).
+    sw : dask array of shape (n_samples,) or None
+        Weights normalised to sum to one, chunked as ``X``.
+    """
+
+    name = "dask"
+
+    def __init__(self, X, y, sw):
+        dask = self._dask = _import_dask()
+        # The targets and weights are built from the labels by a chain of
+        # block-wise steps: computed once onto the workers, not per epoch.
+        y, sw = dask.persist(y, sw)
+        # (Held: the delayed blocks name the persisted keys, not their futures.)
+        self._persisted = (y, sw)
+        self._blocks = [
+            parts for parts, size in zip(
+                zip(row_blocks(X), row_blocks(y),
+                    row_blocks(sw) or [None] * X.numblocks[0], strict=True),
+                X.chunks[0], strict=True,
+            ) if size  # an empty block adds nothing
+        ]
+        self._client, self._futures = _client(), None
+        if self._client is not None:
+            self._futures = _block_futures(self._blocks, X, y, sw)
+
+    def _reduce(self, block, *args, combine=_sum_parts):
+        """Map ``block(X, y, sw, *args)`` over the blocks, reduce, compute."""
+        if not self._blocks:
+            raise ValueError("No samples to train on: every row block is empty.")
+        if self._futures is not None:
+            # Persisted data on a distributed cluster: tasks submitted on
+            # its futures, without building and sending a task graph (half
+            # the latency of an epoch on small blocks).
+            return submit_tree(self._client, block, self._futures, args, combine)
+        total = reduce_blocks(self._dask, block, self._blocks, *args, combine=combine)
+        (total,) = self._dask.compute(total)
+        return total
+
+    @staticmethod
+    def _params(W, shift, dtype):
+        return np.concatenate([W, shift[None, :]]).astype(dtype, copy=False)
+
+    def loss_gradient(self, rows, loss, W, shift, like):
+        """Weighted mean loss and its gradient (see ``GenericRoute``)."""
+        params = self._params(W, shift, like.dtype)
+        value, grad = self._reduce(
+            _block_loss_gradient, loss, params, bool(rows.fit_intercept)
+        )
+        if rows.sw is None:
+            value *= rows.scale
+            grad *= rows.scale
+        return value, grad.astype(like.dtype, copy=False)
+
+    def mean_loss(self, rows, loss, W, shift):
+        """The weighted mean loss of the decision values."""
+        total = self._reduce(_block_mean_loss, loss, self._params(W, shift, W.dtype))
+        return total * rows.scale if rows.sw is None else total
+
+    def mean_square(self, rows, W, shift):
+        """The weighted mean of ``||X @ W + shift||^2`` over samples."""
+        total = self._reduce(_block_mean_square, self._params(W, shift, W.dtype))
+        return total * rows.scale if rows.sw is None else total
+
+
+# -- data statistics, each from one reduction over the blocks ---------------
+
+def _block_moments(X, y, sw):
+    """Column maxima, minima, weighted sums and weighted sums of squares."""
+    if sp.issparse(X):
+        hi = X.max(axis=0).toarray().ravel()
+        lo = X.min(axis=0).toarray().ravel()
+        sq = X.multiply(X)
+        if sw is None:
+            s, q = np.asarray(X.sum(axis=0)).ravel(), np.asarray(sq.sum(axis=0)).ravel()
+        else:
+            s, q = np.asarray(X.T @ sw).ravel(), np.asarray(sq.T @ sw).ravel()
+    else:
+        hi, lo = X.max(axis=0), X.min(axis=0)
+        if sw is None:
+            s, q = X.sum(axis=0, dtype=np.float64), np.einsum("ij,ij->j", X, X)
+        else:
+            s, q = X.T @ sw, np.einsum("i,ij,ij->j", sw, X, X)
+    f64 = np.float64
+    return (hi.astype(f64), lo.astype(f64), s.astype(f64), q.astype(f64))
+
+
+def _combine_moments(*parts):
+    his, los, sums, squares = zip(*parts, strict=True)
+    return (np.max(his, axis=0), np.min(los, axis=0),
+            np.sum(sums, axis=0), np.sum(squares, axis=0))
+
+
+def _block_max_sq_norm(X, y, sw, mean, inv_scale):
+    if inv_scale is not None:
+        X = X @ sp.diags(inv_scale) if sp.issparse(X) else X * inv_scale
+        mean = None if mean is None else mean * inv_scale
+    if sp.issparse(X):
+        sq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+        if mean is not None:
+            sq = sq - 2.0 * np.asarray(X @ mean).ravel() + float(mean @ mean)
+    else:
+        sq = row_sq_norms(np.ascontiguousarray(X), mean)
+    if sw is not None:
+        sq = np.where(sw > 0, sq, 0.0)
+    return float(np.max(sq)) if sq.size else 0.0
+
+
+class DaskStatistics:
+    """:class:`skloss._scaling.DataStatistics` of a dask array, by reductions.
+
+    The column moments (maxima, minima, weighted sums and sums of squares)
+    come from one map-reduce over the blocks, made the first time any of
+    them is asked for; the largest row norm from another. Only
+    ``n_features``-sized results reach the client.
+
+    Parameters
+    ----------
+    X, sw : dask arrays
+        As for :class:`DaskRoute` (``sw`` normalised, or None).
+    scale : float or None
+        ``1 / n_samples`` when ``sw`` is None.
+    route : DaskRoute
+        Its blocks are reduced over.
+    """
+
+    def __init__(self, X, sw, scale, route):
+        self.X, self.sw, self.scale, self.route = X, sw, scale, route
+        self._moments = None
+
+    def _column_moments(self):
+        if self._moments is None:
+            self._moments = self.route._reduce(
+                _block_moments, combine=_combine_moments
+            )
+        return self._moments
+
+    def _weighted(self, total):
+        return total * self.scale if self.sw is None else total
+
+    def weighted_mean(self, X=None):
+        """The weighted mean of each column (NumPy, in the dtype of X)."""
+        if X is not None:
+            raise NotImplementedError("DaskStatistics measures its own data only.")
+        return self._weighted(self._column_moments()[2]).astype(self.X.dtype)
+
+    def column_mean_squares(self):
+        """Weighted mean of ``x_ij ** 2`` for each column j (float64)."""
+        return self._weighted(self._column_moments()[3])
+
+    column_squares = column_mean_squares
+
+    def is_ordinary(self):
+        """Whether every column's largest magnitude is ordinary (or zero)."""
+        if self.X.shape[0] == 0:
+            return True
+        lo, hi = ORDINARY_MAGNITUDE
+        col_hi, col_lo = self._column_moments()[:2]
+        colmax = np.maximum(np.abs(col_hi), np.abs(col_lo))
+        return not np.any((colmax > hi) | ((colmax > 0) & (colmax < lo)))
+
+    def rescaling(self, fit_intercept, l2, smoothness):
+        """Not available for dask arrays: a clear error instead."""
+        lo, hi = ORDINARY_MAGNITUDE
+        raise NotImplementedError(
+            "A column of this dask array has values of extreme magnitude "
+            f"(largest |x| above {hi:.3g} or below {lo:.3g}), which skloss "
+            "rescales implicitly only for in-memory data. Scale the features "
+            "first (e.g. dask_ml.preprocessing.StandardScaler) or divide the "
+            "column by a power of two."
+        )
+
+    def mean_sq_norm(self, mean):
+        """Weighted mean of ``||x_i - mu||^2`` (+1 when centred: ``mean``)."""
+        total = float(np.sum(self.column_mean_squares()))
+        if mean is not None:
+            total = max(total - float(np.dot(mean, mean)), 0.0) + 1.0
+        return total
+
+    def max_sq_norm(self, mean, inv_scale):
+        """Largest ``||x_i - mu||^2`` over samples of positive weight (+1)."""
+        mean = None if mean is None else np.asarray(mean)
+        inv = None if inv_scale is None else np.asarray(inv_scale)
+        largest = self.route._reduce(
+            _block_max_sq_norm, mean, inv, combine=_max_parts
+        )
+        largest = max(largest, 0.0)
+        return largest + 1.0 if mean is not None else largest
+
+
+def dask_route_and_statistics(X, y, sw, scale):
+    """The :class:`DaskRoute` and :class:`DaskStatistics` of dask data.
+
+    Parameters
+    ----------
+    X : dask array of shape (n_samples, n_features)
+    y : dask array of shape (n_samples,) or (n_samples, n_outputs)
+    sw : dask array of shape (n_samples,) or None
+    scale : float or None
+
+    Returns
+    -------
+    route : DaskRoute
+    stats : DaskStatistics
+    """
+    route = DaskRoute(X, y, sw)
+    return route, DaskStatistics(X, sw, scale, route)

@@ -43,16 +43,21 @@ def warn_if_separated(objective, theta, mode, coef):
         # One-vs-rest: any one separable problem makes its weights diverge.
         separated = bool(xp.any(xp.all(margins > 0, axis=0)))
     if separated:
-        warnings.warn(
-            "The training data are perfectly separable and no penalty bounds "
-            "the weights (penalty=None or alpha=0): the cost has no finite "
-            "minimiser, so the weights keep growing with training (stopped at "
-            f"max |coef| = {float(np.max(np.abs(to_host(coef)))):.3g}). "
-            "Predictions are sound but probabilities are overconfident; use "
-            "penalty='l2' with alpha > 0 for a unique, finite solution.",
-            ConvergenceWarning,
-            stacklevel=user_stacklevel(),
-        )
+        warn_separated(coef)
+
+
+def warn_separated(coef):
+    """The ConvergenceWarning of :func:`warn_if_separated`, at the user's line."""
+    warnings.warn(
+        "The training data are perfectly separable and no penalty bounds "
+        "the weights (penalty=None or alpha=0): the cost has no finite "
+        "minimiser, so the weights keep growing with training (stopped at "
+        f"max |coef| = {float(np.max(np.abs(to_host(coef)))):.3g}). "
+        "Predictions are sound but probabilities are overconfident; use "
+        "penalty='l2' with alpha > 0 for a unique, finite solution.",
+        ConvergenceWarning,
+        stacklevel=user_stacklevel(),
+    )
 
 
 def _generator_states(values):
@@ -234,3 +239,24 @@ def user_stacklevel():
         frame = frame.f_back
         level += 1
     return level
+
+
+def warn_if_not_converged(estimator, result, objective, scaler="StandardScaler"):
+    """ConvergenceWarning at the user's line when a fit ran out of epochs.
+
+    As in SGDClassifier, ``tol=None`` means "run max_iter epochs": no
+    warning. The advice to scale the features appears only when they are
+    not standardized already (``scaler`` names the tool).
+    """
+    if estimator.tol is None or result.converged or result.stopped_by_callback:
+        return
+    advice = "Increase max_iter or loosen tol"
+    if not objective.looks_standardized():
+        advice += f", or scale the features (e.g. with {scaler})"
+    warnings.warn(
+        f"{type(estimator).__name__} did not converge in max_iter="
+        f"{estimator.max_iter} epochs (last cost {result.loss_curve[-1]:.6g}). "
+        f"{advice}.",
+        ConvergenceWarning,
+        stacklevel=user_stacklevel(),
+    )

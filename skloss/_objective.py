@@ -40,6 +40,7 @@ import scipy.sparse as sp
 from sklearn.utils._array_api import get_namespace
 
 from ._array_api import take_rows, to_device, to_host
+from ._dask import dask_route_and_statistics, is_dask_array
 from ._kernels import BatchRows, Rows, decision_values, route, rows_loss_gradient
 from ._penalties import Penalty
 from ._scaling import DataStatistics, preconditioner_factors
@@ -151,6 +152,9 @@ class LinearObjective:
         """Use the data ``(X, y, sw)``: its route and statistics, once."""
         self.X, self.y, self.sw, self._scale = X, y, sw, scale
         self._rows = Rows(X, y, sw, scale, self.fit_intercept, self.xp)
+        if is_dask_array(X):  # Dask hook: route and statistics on the cluster
+            self.route, self._stats = dask_route_and_statistics(X, y, sw, scale)
+            return
         self.route = route(X, y)
         self._stats = DataStatistics(X, sw, scale, self.xp)
 
@@ -472,8 +476,8 @@ class LinearObjective:
         Returns
         -------
         LinearObjective or None
-            None for sparse data, or when the rows taken all have zero
-            weight.
+            None for sparse or dask data, or when the rows taken all have
+            zero weight.
 
         Examples
         --------
@@ -487,7 +491,9 @@ class LinearObjective:
                [ 6.,  7.],
                [10., 11.]])
         """
-        if self.sparse:
+        if self.sparse or is_dask_array(self.X):
+            # (Dask: each warm-start step would cost a full epoch's round
+            # trip to the cluster.)
             return None
         # Strided slices are views in NumPy, PyTorch and CuPy alike (the
         # ellipsis spells out the other axes, as the array API asks).

@@ -32,6 +32,7 @@ LAYERS = {
     "skloss._dask": 3,
     "skloss.optim": 4,
     "skloss._labels": 5,
+    "skloss._dask_fit": 5,
     "skloss._weights": 5,
     "skloss._holdout": 5,
     "skloss._callbacks": 5,
