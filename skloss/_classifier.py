@@ -469,25 +469,16 @@ class GDLogisticClassifier(
                 n_iter_no_change=self.n_iter_no_change,
                 tol=self.tol,
             )
-        theta0 = objective.from_model(initial_theta(self, objective, classes, mode, rng))
         solver = self._make_solver(objective, rng, self.max_iter, self.tol)
-        result, callbacks = self._minimize(
-            solver, objective, theta0, (X, y, user_weight),
-            (classes, loss, mode), epochs_before=0, early_stopping=early,
+        counts = None
+        if self.class_weight == "balanced":
+            counts = bincount(y_idx, sample_weight, classes.shape[0])
+        result = self._train(
+            solver, objective, initial_theta(self, objective, classes, mode, rng),
+            (X, y, user_weight), (classes, loss, mode), continued=False,
+            rng=getattr(solver, "random_state", None), counts=counts,
+            early_stopping=early,
         )
-        # Only now, after training succeeded, replace the fitted state.
-        theta = objective.to_model(result.theta)
-        self._store(theta, classes, loss, mode)
-        self.n_iter_ = result.n_iter
-        self.loss_curve_ = list(result.loss_curve)
-        self.validation_scores_ = (
-            list(result.validation_scores) if self.early_stopping else None
-        )
-        self._store_training_record(result, early_stopping=self.early_stopping)
-        self._train_state = self._make_train_state(solver, result, sample_weight,
-                                                   y_idx, classes)
-        if callbacks.active:
-            callbacks.end_fit()
         warn_if_not_converged(self, result, objective)
         if self.penalty is None or not self.alpha > 0:
             warn_if_separated(objective, result.theta, mode, self.coef_)
@@ -593,26 +584,11 @@ class GDLogisticClassifier(
         # The schedule in use (with its state) carries over in the solver's
         # state; a new one is made only on the first call.
         solver = self._make_solver(objective, rng, 1, None)
-        epochs_before = self.n_iter_ if not first else 0
-        result, callbacks = self._minimize(
-            solver, objective, objective.from_model(theta_model),
-            (X, y, user_weight), (all_classes, loss, mode),
-            epochs_before=epochs_before, state=train_state.get("solver"),
+        self._train(
+            solver, objective, theta_model, (X, y, user_weight),
+            (all_classes, loss, mode), continued=not first, rng=rng,
+            counts=counts, state=train_state.get("solver"),
         )
-        theta = objective.to_model(result.theta)
-        loss_curve = [] if first else list(self.loss_curve_)
-        self._store(theta, all_classes, loss, mode)
-        self.n_iter_ = epochs_before + result.n_iter
-        self.loss_curve_ = loss_curve + list(result.loss_curve)
-        if first:
-            self.validation_scores_ = None
-        self._store_training_record(
-            result, early_stopping=False,
-            step_sizes=[] if first else getattr(self, "step_sizes_", []),
-        )
-        self._train_state = {"solver": result.state, "rng": rng, "counts": counts}
-        if callbacks.active:
-            callbacks.end_fit()
         return self
 
     # -- fit helpers --------------------------------------------------------
@@ -732,18 +708,45 @@ class GDLogisticClassifier(
             params.update(momentum=float(self.momentum), nesterov=self.nesterov)
         return make_solver(self.solver, **params)
 
-    def _make_train_state(self, solver, result, sample_weight, y_idx, classes):
-        """What partial_fit needs to continue after fit."""
-        counts = None
-        if self.class_weight == "balanced":
-            counts = bincount(y_idx, sample_weight, classes.shape[0])
-        return {
+    def _train(self, solver, objective, theta_model, data, model, *, continued,
+               rng, counts, early_stopping=None, state=None):
+        """Train from model parameters ``theta_model`` and store the result.
+
+        The step fit, partial_fit and the Dask fit share: minimise, then,
+        only once training succeeded, replace the fitted state. With
+        ``continued`` (partial_fit after its first call) the epoch count,
+        costs and step sizes extend the current model's. ``rng`` and
+        ``counts`` (running class counts of "balanced") are what a later
+        partial_fit continues from, with the solver's state.
+        """
+        epochs_before = self.n_iter_ if continued else 0
+        result, callbacks = self._minimize(
+            solver, objective, objective.from_model(theta_model), data, model,
+            epochs_before=epochs_before, early_stopping=early_stopping,
+            state=state,
+        )
+        loss_curve = list(self.loss_curve_) if continued else []
+        step_sizes = getattr(self, "step_sizes_", []) if continued else []
+        self._store(objective.to_model(result.theta), *model)
+        self.n_iter_ = epochs_before + result.n_iter
+        self.loss_curve_ = loss_curve + list(result.loss_curve)
+        if early_stopping is not None:
+            self.validation_scores_ = list(result.validation_scores)
+        elif not continued:
+            self.validation_scores_ = None
+        self._store_training_record(
+            result, early_stopping=early_stopping is not None, step_sizes=step_sizes
+        )
+        self._train_state = {
             # The solver's state (a SolverState): epochs, the schedule in
             # use with its state, momentum, Adam's moments.
             "solver": result.state,
-            "rng": getattr(solver, "random_state", None),
+            "rng": rng,
             "counts": counts,
         }
+        if callbacks.active:
+            callbacks.end_fit()
+        return result
 
     def _store(self, theta, classes, loss, mode):
         for key, value in model_attributes(theta, classes, loss, mode).items():

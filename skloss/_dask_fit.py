@@ -416,26 +416,16 @@ def _fit(estimator, X, y, sample_weight):
             _accuracy_scorer(objective, X_val, y_val, w_val),
             n_iter_no_change=estimator.n_iter_no_change, tol=estimator.tol,
         )
-    theta0 = objective.from_model(initial_theta(estimator, objective, classes, mode, rng))
     solver = estimator._make_solver(objective, rng, estimator.max_iter, estimator.tol)
-    result, callbacks = estimator._minimize(
-        solver, objective, theta0, (X, y, user_weight), (classes, loss, mode),
-        epochs_before=0, early_stopping=early,
+    # The class counts (class_weight="balanced") are the weighted counts
+    # already reduced.
+    result = estimator._train(
+        solver, objective, initial_theta(estimator, objective, classes, mode, rng),
+        (X, y, user_weight), (classes, loss, mode), continued=False,
+        rng=getattr(solver, "random_state", None),
+        counts=counts if estimator.class_weight == "balanced" else None,
+        early_stopping=early,
     )
-    estimator._store(objective.to_model(result.theta), classes, loss, mode)
-    estimator.n_iter_ = result.n_iter
-    estimator.loss_curve_ = list(result.loss_curve)
-    estimator.validation_scores_ = (
-        list(result.validation_scores) if estimator.early_stopping else None
-    )
-    estimator._store_training_record(result, early_stopping=estimator.early_stopping)
-    # The train state's class counts (class_weight="balanced") are the
-    # weighted counts already reduced: bincount of range(K) weighted by them.
-    estimator._train_state = estimator._make_train_state(
-        solver, result, counts, np.arange(K), classes
-    )
-    if callbacks.active:
-        callbacks.end_fit()
     warn_if_not_converged(
         estimator, result, objective,
         scaler="dask_ml.preprocessing.StandardScaler",
