@@ -40,6 +40,7 @@ LAYERS = {
     "skloss._model": 5,
     "skloss._predict": 5,
     "skloss._persistence": 5,
+    "skloss._training": 5,
     "skloss._classifier": 6,
     "skloss.plotting": 7,
     "skloss._skops": 7,
