@@ -135,6 +135,7 @@ class DataStatistics:
         self.X, self.sw, self.scale, self.xp = X, sw, scale, xp
         self.sparse = sp.issparse(X)
         self._colsq = None
+        self._colsq_host = None
 
     def weighted_mean(self, X=None):
         """The weighted mean of each column of ``X`` (default: the data)."""
@@ -290,8 +291,15 @@ class DataStatistics:
         """Weighted mean square of each column, on the host (float64).
 
         Without a copy of dense X; other array libraries reduce on X's
-        device and bring the d column totals to the host.
+        device and bring the d column totals to the host. Computed once for
+        this dataset (the preconditioner, Adam's scale and the
+        standardization check share it).
         """
+        if self._colsq_host is None:
+            self._colsq_host = self._column_squares()
+        return self._colsq_host
+
+    def _column_squares(self):
         X, xp = self.X, self.xp
         if not (self.sparse or isinstance(X, np.ndarray)):
             if self.sw is None:
