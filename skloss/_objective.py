@@ -39,15 +39,16 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._array_api import get_namespace
 
-from ._array_api import take_rows, to_device, to_host
+from ._array_api import to_device, to_host
 from ._dask import dask_route_and_statistics, is_dask_array
-from ._kernels import BatchRows, Rows, decision_values, route, rows_loss_gradient
+from ._kernels import Rows, decision_values, route
 from ._penalties import Penalty
 from ._scaling import DataStatistics, preconditioner_factors
+from ._views import RowViewsMixin
 from .losses._guard import GuardedLoss
 
 
-class LinearObjective:
+class LinearObjective(RowViewsMixin):
     """Value, gradient and proximal step of the training cost.
 
     Parameters
@@ -464,94 +465,6 @@ class LinearObjective:
         other._L = None
         return other
 
-    # -- views on other rows ("auto" warm start, mini-batches) ---------------
-    def strided(self, step, offset=0):
-        """The cost on every ``step``-th sample, from ``offset``: a view.
-
-        Rows ``offset, offset + step, ...`` of dense ``X`` (no copy);
-        weights renormalised to sum to one; centring, preconditioning,
-        penalty and guard kept from this cost. Used by "auto" gradient
-        descent for a cheap warm start.
-
-        Returns
-        -------
-        LinearObjective or None
-            None for sparse or dask data, or when the rows taken all have
-            zero weight.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skloss._objective import LinearObjective
-        >>> from skloss.losses import LogLoss
-        >>> X = np.arange(12.0).reshape(6, 2)
-        >>> obj = LinearObjective(LogLoss(), X, np.array([0.0, 1.0] * 3))
-        >>> obj.strided(2, offset=1).X
-        array([[ 2.,  3.],
-               [ 6.,  7.],
-               [10., 11.]])
-        """
-        if self.sparse or is_dask_array(self.X):
-            # (Dask: each warm-start step would cost a full epoch's round
-            # trip to the cluster.)
-            return None
-        # Strided slices are views in NumPy, PyTorch and CuPy alike (the
-        # ellipsis spells out the other axes, as the array API asks).
-        X = self.X[offset::step, ...]
-        sw, scale = self._renormalised(
-            None if self.sw is None else self.sw[offset::step], X.shape[0]
-        )
-        if sw is False:
-            return None
-        # The smoothness bound of the whole data stays valid for the warm
-        # start's steps.
-        return self._view(X, self.y[offset::step, ...], sw, scale, keep_bounds=True)
-
-    def _renormalised(self, sw, n):
-        """``(weights / their total, None)``, ``(None, 1 / n)`` or ``(False, _)``."""
-        if sw is None:
-            return None, 1.0 / max(n, 1)
-        total = float(self.xp.sum(sw))
-        return (sw / total, None) if total > 0 else (False, None)
-
-    def batch(self, idx):
-        """The cost restricted to the rows ``idx``: a mini-batch objective.
-
-        The batch's sample weights are normalised to sum to one within the
-        batch (an unweighted batch cost is the batch's mean loss); the
-        penalty is unchanged and the centring mean stays that of the full
-        data, so batch gradients are those of the same parametrisation.
-
-        Returns
-        -------
-        LinearObjective or None
-            None when the batch's samples all have zero weight.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skloss._objective import LinearObjective
-        >>> from skloss.losses import LogLoss
-        >>> X = np.array([[1.0], [-1.0], [2.0]])
-        >>> obj = LinearObjective(LogLoss(), X, np.array([1.0, 0.0, 1.0]))
-        >>> sub = obj.batch(np.array([0, 2]))
-        >>> sub.X.shape, bool(np.all(sub.mean == obj.mean))
-        ((2, 1), True)
-        """
-        X = take_rows(self.X, idx)
-        sw, scale = self._renormalised(
-            None if self.sw is None else take_rows(self.sw, idx), X.shape[0]
-        )
-        if sw is False:
-            return None
-        return self._view(X, take_rows(self.y, idx), sw, scale)
-
-    def batch_weight(self, idx):
-        """The rows' share of the weights: their number when unweighted."""
-        if self.sw is None:
-            return float(idx.shape[0])
-        return float(self.xp.sum(take_rows(self.sw, idx)))
-
     def coordinate_scale(self):
         """1 / weighted root-mean-square of each centred feature, per coordinate.
 
@@ -563,65 +476,3 @@ class LinearObjective:
         scale = self.xp.ones_like(self.zeros())
         scale[:-1, :] = to_device(inv, self.xp, self._device(), self.dtype)[:, None]
         return scale
-
-    def batch_evaluator(self, batch_size):
-        """A fast evaluator of mini-batch costs and gradients, or None.
-
-        ``evaluator(idx, theta)`` returns what
-        ``self.batch(idx).smooth_value_gradient(theta)`` returns, computed
-        by the same kernel (so bit for bit the same), plus the batch's
-        weight; None for a batch of zero weight. Without the per-batch copy
-        of this object, array-namespace dispatch and allocations of the
-        batch rows, a step on 256 x 100 float64 rows costs about 30
-        microseconds instead of 52. The gradient is written into a reused
-        array: it is valid until the next call.
-
-        Returns
-        -------
-        callable or None
-            None where the generic path must be used: data other than
-            NumPy arrays or SciPy CSR matrices, or batches large enough for
-            the full-data evaluation to take another route (cache blocks).
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skloss._objective import LinearObjective
-        >>> from skloss.losses import LogLoss
-        >>> X = np.array([[1.0], [-1.0], [2.0]])
-        >>> obj = LinearObjective(LogLoss(), X, np.array([1.0, 0.0, 1.0]))
-        >>> theta = np.array([[0.5], [0.1]])
-        >>> value, grad, weight = obj.batch_evaluator(2)(np.array([0, 2]), theta)
-        >>> ref_value, ref_grad = obj.batch(np.array([0, 2])).smooth_value_gradient(
-        ...     theta)
-        >>> value == ref_value, bool(np.all(grad == ref_grad)), weight
-        (True, True, 2.0)
-        """
-        X, y, sw = self.X, self.y, self.sw
-        if not (
-            isinstance(y, np.ndarray)
-            and (sw is None or isinstance(sw, np.ndarray))
-            and (sp.issparse(X) and X.format == "csr" or type(X) is np.ndarray)
-        ):
-            return None
-        batch_size = min(int(batch_size), X.shape[0])
-        # A batch view is evaluated as a whole dataset: the evaluator is
-        # only the same where that takes the one-pass route.
-        if batch_size < 1 or route(X[:batch_size], y[:batch_size]).name != "numpy":
-            return None
-        gather = BatchRows(self._rows, batch_size)
-        grad = np.empty((self.n_features + 1, self.n_outputs), dtype=self.dtype)
-
-        def evaluate(idx, theta):
-            batch = gather(idx)
-            if batch is None:
-                return None
-            rows, weight = batch
-            W = self._coef(theta)
-            value, out = rows_loss_gradient(
-                rows, self._guard, W, self._shift(theta, W), grad
-            )
-            value, out = self._finish(value, out, W)
-            return value, out, weight
-
-        return evaluate

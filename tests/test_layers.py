@@ -28,6 +28,7 @@ LAYERS = {
     "skloss.losses": 2,
     "skloss._scaling": 3,
     "skloss._kernels": 3,
+    "skloss._views": 3,
     "skloss._objective": 3,
     "skloss._dask": 3,
     "skloss.optim": 4,
