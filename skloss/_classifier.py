@@ -30,13 +30,12 @@ from ._fit_utils import (
 from ._holdout import accuracy_scorer, validation_split
 from ._labels import stream_classes
 from ._model import initial_theta, public_theta
-from ._persistence import add_state as add_persistence_state
-from ._persistence import pickle_reduce
-from ._persistence import pop_state as pop_persistence_state
+from ._persistence import PersistenceMixin
 from ._predict import LinearPredictMixin
 from ._training import TrainingMixin
 from ._weights import check_sample_weight, fit_sample_weight, running_sample_weight
-from .losses import Loss, available_losses, get_loss
+from .losses import Loss
+from .losses._registry import nested_loss_params
 from .optim import (
     SCHEDULES,
     SOLVERS,
@@ -45,8 +44,8 @@ from .optim import (
 
 
 class GDLogisticClassifier(
-    CallbackSupportMixin, TrainingMixin, LinearPredictMixin, ClassifierMixin,
-    BaseEstimator,
+    CallbackSupportMixin, TrainingMixin, LinearPredictMixin, PersistenceMixin,
+    ClassifierMixin, BaseEstimator,
 ):
     """Linear classifier trained by gradient descent on a pluggable loss.
 
@@ -332,31 +331,13 @@ class GDLogisticClassifier(
         -------
         self : GDLogisticClassifier
         """
-        nested = {k: v for k, v in params.items() if k.startswith("loss__")}
         rest = {k: v for k, v in params.items() if not k.startswith("loss__")}
         # All or nothing: everything is checked before anything changes.
-        loss = None
-        if nested:
-            sub = {k[len("loss__"):]: v for k, v in nested.items()}
-            loss = rest.get("loss", self.loss)
-            if isinstance(loss, str):
-                loss = get_loss(loss)
-            valid = loss.get_params()
-            unknown = sorted(set(sub) - set(valid))
-            if unknown and "loss" in rest:
-                known_elsewhere = set()
-                for info in available_losses().values():
-                    known_elsewhere.update(info["hyperparameters"])
-                for name in [u for u in unknown if u in known_elsewhere]:
-                    del sub[name]
-                unknown = sorted(set(sub) - set(valid))
-            if unknown:
-                raise ValueError(
-                    f"The loss {type(loss).__name__} has no "
-                    f"hyperparameter(s) {unknown}; its hyperparameters are "
-                    f"{sorted(valid)}."
-                )
-            copy.deepcopy(loss).set_params(**sub)  # raises before any change
+        loss, sub = nested_loss_params(
+            rest.get("loss", self.loss),
+            {k[len("loss__"):]: v for k, v in params.items() if k.startswith("loss__")},
+            choosing_loss="loss" in rest,
+        )
         before = self.get_params(deep=False)
         try:
             super().set_params(**rest)
@@ -367,26 +348,6 @@ class GDLogisticClassifier(
             self.loss = loss
             loss.set_params(**sub)
         return self
-
-    def __getstate__(self):
-        # The portable form (skops): the skloss version and user-loss
-        # records travel with the model as data (see skloss._persistence).
-        return add_persistence_state(self, super().__getstate__())
-
-    def __reduce_ex__(self, protocol):
-        # Pickle's form (and copy's): rebuilt through rebuild_estimator, the
-        # one path on which the state's loss records may import their module
-        # and a script's loss travels by value.
-        return pickle_reduce(self, super().__getstate__())
-
-    def __setstate__(self, state):
-        # Any other loader (skops): the state's records import nothing.
-        self._restore_state(state, may_import=False)
-
-    def _restore_state(self, state, may_import):
-        super().__setstate__(
-            pop_persistence_state(self, state, may_import=may_import)
-        )
 
     # -- fit --------------------------------------------------------------
     @keeps_state_on_error  # outermost: a callback teardown error too

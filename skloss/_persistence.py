@@ -207,3 +207,32 @@ def pop_state(estimator, state, may_import=False):
         if isinstance(value, SavedLoss):
             state[key] = value.restore()
     return state
+
+
+class PersistenceMixin:
+    """The estimator's pickle and skops forms (see the module docstring).
+
+    ``__getstate__`` is the portable, data-only form skops saves;
+    ``__reduce_ex__`` pickle's, the one path on which a loss record may
+    import its module.
+    """
+
+    def __getstate__(self):
+        # The portable form (skops): the skloss version and user-loss
+        # records travel with the model as data (see skloss._persistence).
+        return add_state(self, super().__getstate__())
+
+    def __reduce_ex__(self, protocol):
+        # Pickle's form (and copy's): rebuilt through rebuild_estimator, the
+        # one path on which the state's loss records may import their module
+        # and a script's loss travels by value.
+        return pickle_reduce(self, super().__getstate__())
+
+    def __setstate__(self, state):
+        # Any other loader (skops): the state's records import nothing.
+        self._restore_state(state, may_import=False)
+
+    def _restore_state(self, state, may_import):
+        super().__setstate__(
+            pop_state(self, state, may_import=may_import)
+        )

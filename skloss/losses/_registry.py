@@ -1,5 +1,6 @@
 """The registry of training losses: names (and aliases) to Loss classes."""
 
+import copy
 import importlib
 import inspect
 import sys
@@ -416,3 +417,58 @@ def training_form(loss, n_classes, multi_class="auto"):
             "'softmax_cross_entropy'."
         )
     return loss, "ovr"
+
+
+def nested_loss_params(loss, params, *, choosing_loss=False):
+    """The loss instance and checked hyperparameters of ``loss__<name>`` values.
+
+    The estimator's ``set_params`` applies them only after every check has
+    passed (all or nothing): nothing is changed here.
+
+    Parameters
+    ----------
+    loss : str or Loss
+        The loss the values are for (a registered name builds an instance
+        with its defaults).
+    params : dict
+        Hyperparameter names (without ``loss__``) and values.
+    choosing_loss : bool, default=False
+        Whether the same call also sets ``loss`` (a grid search's
+        candidate): a name the chosen loss does not have but some
+        registered loss has is then skipped, so one grid can cover losses
+        with different hyperparameters.
+
+    Returns
+    -------
+    loss : Loss or None
+        None when ``params`` is empty.
+    params : dict
+        The values to set on it.
+
+    Examples
+    --------
+    >>> from skloss.losses._registry import nested_loss_params
+    >>> nested_loss_params("log_loss", {"gamma": 2.0}, choosing_loss=True)
+    (LogLoss(), {})
+    """
+    if not params:
+        return None, params
+    params = dict(params)
+    if isinstance(loss, str):
+        loss = get_loss(loss)
+    valid = loss.get_params()
+    unknown = sorted(set(params) - set(valid))
+    if unknown and choosing_loss:
+        known_elsewhere = set()
+        for info in available_losses().values():
+            known_elsewhere.update(info["hyperparameters"])
+        for name in [u for u in unknown if u in known_elsewhere]:
+            del params[name]
+        unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"The loss {type(loss).__name__} has no hyperparameter(s) "
+            f"{unknown}; its hyperparameters are {sorted(valid)}."
+        )
+    copy.deepcopy(loss).set_params(**params)  # raises before any change
+    return loss, params
