@@ -1,7 +1,6 @@
 """GDLogisticClassifier: the scikit-learn contract around the objective."""
 
 import copy
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,7 +12,6 @@ from ._array_api import (
     bincount,
     namespace_and_device,
     take_rows,
-    to_host,
 )
 from ._callbacks import CallbackSupportMixin
 from ._dask import is_dask_array
@@ -23,9 +21,9 @@ from ._fit_utils import (
     check_same_form,
     keeps_state_on_error,
     quiet_floating_point,
-    user_stacklevel,
     warn_if_not_converged,
     warn_if_separated,
+    warn_if_zero_model,
 )
 from ._holdout import accuracy_scorer, validation_split
 from ._labels import stream_classes
@@ -376,7 +374,7 @@ class GDLogisticClassifier(
         """
         if is_dask_array(X):  # Dask hook: trained on the cluster, X never computed
             fit_dask(self, X, y, sample_weight)
-            _warn_if_zero_model(self)
+            warn_if_zero_model(self)
             return self
         X, y, classes, y_idx = self._validate_training_data(X, y, reset=True)
         if classes.shape[0] < 2:
@@ -422,7 +420,7 @@ class GDLogisticClassifier(
         warn_if_not_converged(self, result, objective)
         if self.penalty is None or not self.alpha > 0:
             warn_if_separated(objective, result.theta, mode, self.coef_)
-        _warn_if_zero_model(self)
+        warn_if_zero_model(self)
         return self
 
     @keeps_state_on_error  # outermost: a callback teardown error too
@@ -537,25 +535,3 @@ class GDLogisticClassifier(
         tags.array_api_support = True
         tags.classifier_tags.multi_class = True
         return tags
-
-
-def _warn_if_zero_model(estimator):
-    """Warn when a fit ends at the all-zero model, saying why and what helps.
-
-    The cost of a loss such as the perceptron's is at its trivial minimum,
-    0, at W = 0, so a step size chosen from the cost ("auto") finds nothing
-    to improve; the resulting model predicts one class for every sample.
-    """
-    if np.any(to_host(estimator.coef_) != 0) or np.any(
-        to_host(estimator.intercept_) != 0
-    ):
-        return
-    warnings.warn(
-        f"{type(estimator).__name__} ended at the all-zero model (every "
-        f"sample gets one class): with loss={estimator.loss!r}, W = 0 is "
-        "already a minimum of the cost, so training had nothing to improve. "
-        "Use a fixed step (e.g. learning_rate=1.0), init='random', or a "
-        "loss without a trivial minimum at zero (e.g. 'hinge').",
-        UserWarning,
-        stacklevel=user_stacklevel(),
-    )

@@ -260,3 +260,25 @@ def warn_if_not_converged(estimator, result, objective, scaler="StandardScaler")
         ConvergenceWarning,
         stacklevel=user_stacklevel(),
     )
+
+
+def warn_if_zero_model(estimator):
+    """Warn when a fit ends at the all-zero model, saying why and what helps.
+
+    The cost of a loss such as the perceptron's is at its trivial minimum,
+    0, at W = 0, so a step size chosen from the cost ("auto") finds nothing
+    to improve; the resulting model predicts one class for every sample.
+    """
+    if np.any(to_host(estimator.coef_) != 0) or np.any(
+        to_host(estimator.intercept_) != 0
+    ):
+        return
+    warnings.warn(
+        f"{type(estimator).__name__} ended at the all-zero model (every "
+        f"sample gets one class): with loss={estimator.loss!r}, W = 0 is "
+        "already a minimum of the cost, so training had nothing to improve. "
+        "Use a fixed step (e.g. learning_rate=1.0), init='random', or a "
+        "loss without a trivial minimum at zero (e.g. 'hinge').",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )

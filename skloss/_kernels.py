@@ -346,6 +346,28 @@ def route(X, y):
     return GenericRoute()
 
 
+def renormalised(sw, n, xp):
+    """The weights of ``n`` rows, renormalised to sum to one.
+
+    Returns ``(sw, scale, weight)``: the normalised weights (None when
+    unweighted, with ``scale = 1 / n``) and the rows' total weight (their
+    number when unweighted); None when the rows all have zero weight.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skloss._kernels import renormalised
+    >>> renormalised(np.array([1.0, 3.0]), 2, np)
+    (array([0.25, 0.75]), None, 4.0)
+    >>> renormalised(None, 4, np)
+    (None, 0.25, 4.0)
+    """
+    if sw is None:
+        return None, 1.0 / max(n, 1), float(n)
+    total = float(xp.sum(sw))
+    return (sw / total, None, total) if total > 0 else None
+
+
 class BatchRows:
     """Mini-batch :class:`Rows` of NumPy or CSR data, gathered fast.
 
@@ -375,15 +397,10 @@ class BatchRows:
         batch's share of the normalised sample weights.
         """
         full, m = self.rows, idx.shape[0]
-        sw, scale = full.sw, None
-        if sw is None:
-            weight, scale = float(m), 1.0 / m
-        else:
-            sw = sw[idx]
-            weight = float(np.sum(sw))
-            if not weight > 0:
-                return None
-            sw = sw / weight
+        weights = renormalised(None if full.sw is None else full.sw[idx], m, np)
+        if weights is None:
+            return None
+        sw, scale, weight = weights
         if self.buffer is not None:
             # Valid indices: mode="clip" spares take() its buffered copy.
             X = np.take(full.X, idx, axis=0, out=self.buffer[:m], mode="clip")

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from ._array_api import take_rows
 from ._dask import is_dask_array
-from ._kernels import BatchRows, route, rows_loss_gradient
+from ._kernels import BatchRows, renormalised, route, rows_loss_gradient
 
 
 class RowViewsMixin:
@@ -51,21 +51,15 @@ class RowViewsMixin:
         # Strided slices are views in NumPy, PyTorch and CuPy alike (the
         # ellipsis spells out the other axes, as the array API asks).
         X = self.X[offset::step, ...]
-        sw, scale = self._renormalised(
-            None if self.sw is None else self.sw[offset::step], X.shape[0]
+        weights = renormalised(
+            None if self.sw is None else self.sw[offset::step], X.shape[0], self.xp
         )
-        if sw is False:
+        if weights is None:
             return None
+        sw, scale, _ = weights
         # The smoothness bound of the whole data stays valid for the warm
         # start's steps.
         return self._view(X, self.y[offset::step, ...], sw, scale, keep_bounds=True)
-
-    def _renormalised(self, sw, n):
-        """``(weights / their total, None)``, ``(None, 1 / n)`` or ``(False, _)``."""
-        if sw is None:
-            return None, 1.0 / max(n, 1)
-        total = float(self.xp.sum(sw))
-        return (sw / total, None) if total > 0 else (False, None)
 
     def batch(self, idx):
         """The cost restricted to the rows ``idx``: a mini-batch objective.
@@ -92,11 +86,12 @@ class RowViewsMixin:
         ((2, 1), True)
         """
         X = take_rows(self.X, idx)
-        sw, scale = self._renormalised(
-            None if self.sw is None else take_rows(self.sw, idx), X.shape[0]
+        weights = renormalised(
+            None if self.sw is None else take_rows(self.sw, idx), X.shape[0], self.xp
         )
-        if sw is False:
+        if weights is None:
             return None
+        sw, scale, _ = weights
         return self._view(X, take_rows(self.y, idx), sw, scale)
 
     def batch_weight(self, idx):
