@@ -122,3 +122,15 @@ def test_coordinate_scale_is_the_inverse_feature_rms(rng):
         huge.coordinate_scale()[:-1, 0] * huge.inv_scale, expected[:2] * 1e-200,
         rtol=1e-10,
     )
+
+
+def test_huge_float_labels_are_a_clear_error_without_warnings(rng):
+    # Labels of +-1e20 are floats scikit-learn cannot tell from a regression
+    # target (casting them to int overflows): its clear error, and the
+    # cast's "invalid value" RuntimeWarning does not escape.
+    X = rng.standard_normal((40, 2))
+    y = np.where(X[:, 0] > 0, 1e20, -1e20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="Unknown label type: continuous"):
+            GDLogisticClassifier(max_iter=5).fit(X, y)
