@@ -87,6 +87,9 @@ class GuardedLoss:
         self.thread_safe = bool(getattr(loss, "thread_safe", False))
         fused = getattr(type(loss), "loss_gradient") is not Loss.loss_gradient
         self._fused = fused
+        # Shapes and dtypes of the last outputs that passed every check.
+        self._passed = None
+        self._passed_loss = None
 
     def _error(self, method, detail):
         return ValueError(
@@ -130,17 +133,39 @@ class GuardedLoss:
 
     def loss(self, y, raw):
         """Per-sample losses of ``raw``, checked (shape, dtype)."""
+        value = self.loss_.loss(y, raw)
+        key = (raw.shape, raw.dtype, getattr(value, "shape", None),
+               getattr(value, "dtype", None))
+        if key == self._passed_loss:
+            return value
         n = raw.shape[0]
-        value = self._array(
-            self.loss_.loss(y, raw), "loss(y, raw)", raw, ((n,), tuple(raw.shape))
-        )
+        value = self._array(value, "loss(y, raw)", raw, ((n,), tuple(raw.shape)))
         if not self.checked:
             self._finite(raw, (("loss(y, raw)", value),))
+        elif value.dtype == key[3]:
+            self._passed_loss = key
         return value
 
     def loss_gradient(self, y, raw):
         """Per-sample losses and their gradient, checked (shape, dtype)."""
         out = self.loss_.loss_gradient(y, raw)
+        try:
+            value, grad = out
+            key = (raw.shape, raw.dtype, value.shape, value.dtype, grad.shape,
+                   grad.dtype)
+        except (TypeError, ValueError, AttributeError):
+            key = None
+        if key is not None and key == self._passed:
+            # The shapes and dtypes of an output already checked: the same
+            # verdict without re-deriving it (about 1 us of an epoch's ~10
+            # on small data).
+            return value, grad
+        value, grad = self._checked_loss_gradient(out, y, raw)
+        if key is not None and value.dtype == key[3] and grad.dtype == key[5]:
+            self._passed = key  # (a cast output is checked every time)
+        return value, grad
+
+    def _checked_loss_gradient(self, out, y, raw):
         if self._fused and not (isinstance(out, tuple) and len(out) == 2):
             raise self._error(
                 "loss_gradient(y, raw)",

@@ -283,7 +283,10 @@ class GradientDescent(Solver):
                     record.tau, record.use_bb1 = tau, use_bb1
                 # A non-finite gradient at a point of finite cost (a user
                 # loss's NaN) would fail every later line search: say so.
-                yield theta, cost, used, grad_map, all_finite(xp, g)
+                # sy = d.(g_new - g) is NaN or inf exactly when g_new has a
+                # non-finite entry (0 * nan is nan), d and g being finite:
+                # no extra pass over the gradient.
+                yield theta, cost, used, grad_map, math.isfinite(sy)
 
         # Warm start on large data: first solve on every 16th sample (a view
         # of X, 1/16 of an epoch per step) to a loose tolerance, and keep the
