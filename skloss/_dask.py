@@ -431,10 +431,8 @@ class DaskStatistics:
     def _weighted(self, total):
         return total * self.scale if self.sw is None else total
 
-    def weighted_mean(self, X=None):
+    def weighted_mean(self):
         """The weighted mean of each column (NumPy, in the dtype of X)."""
-        if X is not None:
-            raise NotImplementedError("DaskStatistics measures its own data only.")
         return self._weighted(self._column_moments()[2]).astype(self.X.dtype)
 
     def column_mean_squares(self):

@@ -52,3 +52,18 @@ def blas_thread_entries(monkeypatch):
         return entered
 
     return record
+
+
+@pytest.fixture
+def without_dask(monkeypatch):
+    """Make ``import dask`` (and its submodules) fail, as where it is absent."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name == "dask" or name.startswith("dask."):
+            raise ImportError("No module named 'dask'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)

@@ -2,7 +2,6 @@
 Incremental / IncrementalSearchCV over partial_fit, on a LocalCluster the
 tests start and stop themselves."""
 
-import builtins
 
 import numpy as np
 import pytest
@@ -53,15 +52,7 @@ def test_prediction_rechunks_columns(client):
                                clf.predict_proba(X))
 
 
-def test_missing_dask_names_the_extra(monkeypatch):
-    real_import = builtins.__import__
-
-    def no_dask(name, *args, **kwargs):
-        if name == "dask" or name.startswith("dask."):
-            raise ImportError("No module named 'dask'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_dask)
+def test_missing_dask_names_the_extra(without_dask):
     with pytest.raises(ImportError, match=r"skloss\[dask\]"):
         _dask.import_dask_array()
 

@@ -384,19 +384,10 @@ def test_no_strided_warm_start_on_dask_data(client):
     assert LinearObjective(LogLoss(), X, y.astype(float)).strided(16) is not None
 
 
-def test_fit_without_dask_names_the_extra(monkeypatch):
-    import builtins
-
+def test_fit_without_dask_names_the_extra(request):
     X, y = _data(2)
     dX = da.from_array(X, chunks=50)
-    real_import = builtins.__import__
-
-    def no_dask(name, *args, **kwargs):
-        if name == "dask" or name.startswith("dask."):
-            raise ImportError("No module named 'dask'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_dask)
+    request.getfixturevalue("without_dask")  # after the dask array exists
     with pytest.raises(ImportError, match=r"skloss\[dask\]"):
         GDLogisticClassifier().fit(dX, y)
 
