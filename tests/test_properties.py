@@ -97,8 +97,15 @@ def test_relabeling_classes_gives_the_same_decision_function(problem, seed, kind
     np.testing.assert_allclose(
         a.predict_proba(X), b.predict_proba(X)[:, order], atol=ATOL
     )
+    # Predictions agree wherever the decision is not a tie: at a tie (all
+    # features 0 and balanced classes: decision values of +-1e-17) the
+    # class depends on rounding.
+    decision = _aligned_decision(a, X)
+    top2 = np.sort(decision, axis=1)[:, -2:]
+    clear = top2[:, 1] - top2[:, 0] > ATOL
     np.testing.assert_array_equal(
-        np.array([mapping[v] for v in a.predict(X).tolist()]), b.predict(X)
+        np.array([mapping[v] for v in a.predict(X).tolist()])[clear],
+        b.predict(X)[clear],
     )
 
 
