@@ -118,9 +118,9 @@ class GDLogisticClassifier(
     tol : float or None, default=1e-6
         Training stops when the largest entry of the (proximal) gradient is
         at most ``tol`` ("gd", "nesterov"), or when the cost has not
-        improved by ``tol`` for ``n_iter_no_change`` consecutive epochs.
-        With ``early_stopping``, the improvement of the validation score
-        that counts. None disables every stopping test, early stopping
+        improved on the best epoch's by ``tol`` for ``n_iter_no_change``
+        consecutive epochs. With ``early_stopping``, the improvement of the
+        validation score that counts. None disables every stopping test, early stopping
         included (as in SGDClassifier): training runs ``max_iter`` epochs,
         still scoring each one into ``validation_scores_``.
     n_iter_no_change : int, default=5

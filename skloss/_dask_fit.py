@@ -405,12 +405,12 @@ def _fit(estimator, X, y, sample_weight):
             _targets_block, K, mode, X.dtype, dtype=X.dtype, new_axis=1,
             chunks=(y_tr.chunks[0], (K,)),
         )
-    objective = LinearObjective(
+    objective = estimator._in_training_coordinates(LinearObjective(
         loss, X_tr, T, sample_weight=w_tr,
         penalty=make_penalty(estimator.penalty, estimator.alpha, estimator.l1_ratio),
         fit_intercept=estimator.fit_intercept,
         own_coordinates=estimator.learning_rate == "auto",  # as the NumPy fit
-    )
+    ))
     if estimator.early_stopping:
         early = EarlyStopping(
             _accuracy_scorer(objective, X_val, y_val, w_val),

@@ -265,9 +265,9 @@ def warn_if_not_converged(estimator, result, objective, scaler="StandardScaler")
 def warn_if_zero_model(estimator):
     """Warn when a fit ends at the all-zero model, saying why and what helps.
 
-    The cost of a loss such as the perceptron's is at its trivial minimum,
-    0, at W = 0, so a step size chosen from the cost ("auto") finds nothing
-    to improve; the resulting model predicts one class for every sample.
+    Every step training takes starts from the gradient of the cost, so a fit
+    that ends exactly at W = 0 found that zero minimises the cost: a penalty
+    strong enough to outweigh the data, or a loss least at zero.
     """
     if np.any(to_host(estimator.coef_) != 0) or np.any(
         to_host(estimator.intercept_) != 0
@@ -275,10 +275,13 @@ def warn_if_zero_model(estimator):
         return
     warnings.warn(
         f"{type(estimator).__name__} ended at the all-zero model (every "
-        f"sample gets one class): with loss={estimator.loss!r}, W = 0 is "
-        "already a minimum of the cost, so training had nothing to improve. "
-        "Use a fixed step (e.g. learning_rate=1.0), init='random', or a "
-        "loss without a trivial minimum at zero (e.g. 'hinge').",
+        "sample gets the same class): W = 0 already minimises the cost of "
+        f"loss={estimator.loss!r} with penalty={estimator.penalty!r} and "
+        f"alpha={estimator.alpha:g}, so training had nothing to improve. "
+        "Lower alpha or set penalty=None. A custom loss whose cost is least "
+        "at zero for every model scale (such as the perceptron criterion) "
+        "should declare positively_homogeneous = True, which makes "
+        "learning_rate='auto' run the perceptron algorithm.",
         UserWarning,
         stacklevel=user_stacklevel(),
     )

@@ -23,6 +23,11 @@ from .losses._registry import training_form
 from .optim import MINIBATCH_SOLVERS, make_schedule, make_solver
 
 
+def _positively_homogeneous(loss):
+    """Whether ``loss`` (or the loss a guard wraps) says it is."""
+    return bool(getattr(loss, "positively_homogeneous", False))
+
+
 class TrainingMixin:
     """Loss, objective, solver and stored result of a GDLogisticClassifier."""
 
@@ -78,7 +83,7 @@ class TrainingMixin:
 
     def _objective(self, loss, mode, X, y_idx, sample_weight, classes):
         """The training cost of this estimator's penalty on (X, y_idx)."""
-        return LinearObjective(
+        objective = LinearObjective(
             loss,
             X,
             targets(y_idx, classes.shape[0], mode, X.dtype, like=X),
@@ -89,6 +94,19 @@ class TrainingMixin:
             # the objective's own coordinates are for "auto" steps.
             own_coordinates=self.learning_rate == "auto",
         )
+        return self._in_training_coordinates(objective)
+
+    def _in_training_coordinates(self, objective):
+        """``objective`` in the coordinates this estimator's steps are for.
+
+        The perceptron algorithm of "auto" steps in standardized
+        coordinates, where the intercept and every feature learn at one
+        rate whatever the features' scales; every other rule takes the
+        objective as built (gd "auto" preconditions on its own).
+        """
+        if self._learning_rate(objective.loss) != self.learning_rate:
+            return objective.preconditioned()
+        return objective
 
     def _minimize(self, solver, objective, theta0, data, model, epochs_before,
                   **solver_kwargs):
@@ -128,6 +146,19 @@ class TrainingMixin:
             raise
         return result, callbacks
 
+    def _learning_rate(self, loss):
+        """The ``learning_rate`` training uses with ``loss``.
+
+        "auto" on a positively homogeneous loss (the perceptron) is the
+        perceptron algorithm's fixed step 1 in the user's coordinates: its
+        penalised cost is least at the zero model, so a descent rule would
+        stay there, while any fixed step gives the same predictions
+        without a penalty (the weights scale with the step).
+        """
+        if self.learning_rate == "auto" and _positively_homogeneous(loss):
+            return 1.0
+        return self.learning_rate
+
     def _make_solver(self, objective, rng, max_iter, tol):
         """The solver for this fit; ``rng`` seeds the mini-batch order."""
         schedule = make_schedule(
@@ -136,7 +167,7 @@ class TrainingMixin:
             n_iter_no_change=self.n_iter_no_change,
             tol=self.tol,
         )
-        learning_rate = self.learning_rate
+        learning_rate = self._learning_rate(objective.loss)
         if not isinstance(learning_rate, str):
             learning_rate = float(learning_rate)  # a Fraction, say
         params = dict(
@@ -146,6 +177,10 @@ class TrainingMixin:
             n_iter_no_change=self.n_iter_no_change,
             verbose=self.verbose,
             schedule=schedule,
+            # The perceptron algorithm of "auto" is the pocket algorithm:
+            # on data no hyperplane separates, its last epoch can be any of
+            # those it cycles through.
+            pocket=self.learning_rate == "auto" and learning_rate != "auto",
         )
         if self.solver in MINIBATCH_SOLVERS:
             params.update(

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from skloss import Loss, LossContractError, available_losses, check_loss, get_loss
-from skloss.losses import Brier, LogLoss, SoftmaxCrossEntropy
+from skloss.losses import Brier, Hinge, LogLoss, SoftmaxCrossEntropy
 from skloss.losses._registry import is_builtin
 
 BUILTIN = [n for n, i in available_losses().items() if is_builtin(i["class"])]
@@ -130,6 +130,11 @@ class Staircase(Loss):
         return np.zeros_like(raw)
 
 
+class ClaimsHomogeneous(Hinge):
+    # The hinge's margin at 1 makes it not homogeneous (max(0, 1 - z)).
+    positively_homogeneous = True
+
+
 class GradientWrongShape(LogLoss):
     def gradient(self, y, raw):
         return super().gradient(y, raw)[:-1]
@@ -150,6 +155,7 @@ class GradientWrongShape(LogLoss):
     (ChangesItsParams(), "hyperparameters", "clone"),
     (NotImplemented_(), "shape", "NotImplementedError"),
     (GradientWrongShape(), "shape", "gradient has shape"),
+    (ClaimsHomogeneous(), "homogeneity", r"loss\(y, 0.5 raw\) differs"),
     (Staircase(), "gradient", "not differentiable"),
 ], ids=lambda v: type(v).__name__ if isinstance(v, Loss) else None)
 def test_each_broken_property_is_named(loss, prop, message):

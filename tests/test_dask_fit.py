@@ -74,6 +74,17 @@ def test_same_answer_as_numpy(client, params, n_classes, multi_class):
     assert got.n_features_in_ == 4
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_auto_perceptron_same_answer_as_numpy(client, n_classes):
+    # "auto" on the perceptron: unit steps in standardized coordinates,
+    # keeping the best epoch, on the cluster as in memory.
+    X, y = _data(n_classes)
+    X = X * [1.0, 30.0, 0.1, 5.0] + 2.0  # unscaled: the coordinates matter
+    got, ref = _fit_both(X, y, loss="perceptron", max_iter=30)
+    _assert_same(got, ref)
+    assert ref.step_sizes_ == [1.0] * ref.n_iter_
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("dask_weight", [False, True])
 @pytest.mark.parametrize("class_weight", [None, "balanced", {0: 2.0, 2: 0.5}])

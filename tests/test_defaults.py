@@ -88,15 +88,117 @@ def test_perceptron_growth_from_zero_cost_is_not_divergence(solver):
 
 
 def test_a_fit_ending_at_the_zero_model_says_why_and_how_to_fix_it():
+    # An L1 penalty this strong makes W = 0 the minimiser of the log loss.
     from sklearn.datasets import load_breast_cancer
     from sklearn.preprocessing import StandardScaler
 
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    with pytest.warns(UserWarning, match="all-zero model.*learning_rate=1.0") as rec:
-        clf = GDLogisticClassifier(loss="perceptron").fit(X, y)
+    with pytest.warns(UserWarning, match="all-zero model.*Lower alpha") as rec:
+        clf = GDLogisticClassifier(penalty="l1", alpha=10.0,
+                                   fit_intercept=False).fit(X, y)
     assert not np.any(clf.coef_) and not np.any(clf.intercept_)
     assert rec[0].filename == __file__
+
+
+def _standardized(loader):
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = loader(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+# -- 11.2: the perceptron learns at its defaults -------------------------------
+@pytest.mark.parametrize("dataset", ["breast_cancer", "iris"])
+@pytest.mark.parametrize("solver", ["gd", "sgd", "adam"])
+def test_perceptron_at_its_defaults_matches_sklearn_perceptron(dataset, solver):
+    # "auto" runs the pocket perceptron algorithm (not a descent to the
+    # zero model). Reference: scikit-learn's Perceptron at its defaults.
+    # (Nesterov's momentum variant reaches it on breast cancer only; see
+    # the next test.)
+    import sklearn.datasets
+    from sklearn.linear_model import Perceptron
+
+    X, y = _standardized(getattr(sklearn.datasets, f"load_{dataset}"))
+    reference = Perceptron(random_state=0).fit(X, y).score(X, y)
+    clf = GDLogisticClassifier(loss="perceptron", solver=solver,
+                               random_state=0).fit(X, y)
+    assert clf.score(X, y) >= reference
+    assert clf.n_iter_ < clf.max_iter  # stopped by the plateau rule
+
+
+def test_nesterov_perceptron_at_its_defaults():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import Perceptron
+
+    X, y = _standardized(load_breast_cancer)
+    clf = GDLogisticClassifier(loss="perceptron", solver="nesterov").fit(X, y)
+    assert clf.score(X, y) >= Perceptron(random_state=0).fit(X, y).score(X, y)
+
+
+def test_auto_perceptron_is_unit_steps_in_standardized_coordinates():
+    # Without a penalty the standardized coordinates are those of
+    # StandardScaler (centred, divided by the standard deviation), where
+    # "auto" takes steps of 1: the same models epoch by epoch, so the same
+    # costs, as a fixed step of 1 on StandardScaler's output.
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    params = dict(loss="perceptron", penalty=None, tol=None, max_iter=12)
+    auto = GDLogisticClassifier(**params).fit(X, y)
+    fixed = GDLogisticClassifier(learning_rate=1.0, **params).fit(
+        StandardScaler().fit_transform(X), y
+    )
+    np.testing.assert_allclose(auto.loss_curve_, fixed.loss_curve_, rtol=1e-9)
+    assert auto.step_sizes_ == [1.0] * 12
+
+
+def test_auto_perceptron_keeps_its_best_epoch():
+    # The pocket: of the epochs run, "auto" returns the model of lowest
+    # cost per unit weight norm. The reference replays the epochs as fixed
+    # steps of 1 (textbook, last epoch kept) on standardized data, where
+    # the solver's coordinates are the user's (previous test).
+    from sklearn.datasets import load_iris
+
+    X, y = _standardized(load_iris)
+    y = (y == 2).astype(int)  # not linearly separable from the others
+    params = dict(loss="perceptron", penalty=None, tol=None)
+    clf = GDLogisticClassifier(max_iter=30, **params).fit(X, y)
+    epochs = [
+        GDLogisticClassifier(learning_rate=1.0, max_iter=k, **params).fit(X, y)
+        for k in range(1, 31)
+    ]
+    per_norm = [
+        m.loss_curve_[-1] / np.linalg.norm(np.append(m.coef_, m.intercept_))
+        for m in epochs
+    ]
+    best = epochs[int(np.argmin(per_norm))]
+    assert best is not epochs[-1]  # the last epoch is not the best here
+    np.testing.assert_allclose(clf.coef_, best.coef_, rtol=1e-9)
+    np.testing.assert_allclose(clf.intercept_, best.intercept_, rtol=1e-9)
+
+
+def test_the_plateau_rule_counts_from_the_best_epoch_not_the_start():
+    # SGDClassifier's rule: stop after n_iter_no_change epochs none of
+    # which improved on the best earlier epoch by tol. The reference
+    # replays that rule on the cost curve of a run without stopping; the
+    # perceptron's start (cost 0, its trivial minimum) is not the bar.
+    X, y = _standardized(__import__("sklearn.datasets").datasets.load_iris)
+    params = dict(loss="perceptron", learning_rate=1.0)
+    curve = GDLogisticClassifier(tol=None, max_iter=200, **params).fit(
+        X, y).loss_curve_
+    tol, patience = 1e-6, 5
+    best, stale, epoch = np.inf, 0, 0
+    for cost in curve:
+        epoch += 1
+        stale = stale + 1 if cost > best - tol else 0
+        if stale >= patience:
+            break
+        best = min(best, cost)
+    clf = GDLogisticClassifier(tol=tol, n_iter_no_change=patience, **params)
+    assert clf.fit(X, y).n_iter_ == epoch > patience
+    np.testing.assert_array_equal(clf.loss_curve_, curve[:epoch])
 
 
 # -- 11.3: a fixed learning rate is textbook descent on (W, b) -----------------

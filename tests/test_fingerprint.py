@@ -194,8 +194,9 @@ def _update(path=None):
     values = {_case_id(case): _values(_fit(case)) for case in _cases()}
     old = _stored()
     changed = sorted(
-        key for key, case in zip(values, _cases())
-        if not isinstance(old.get(key), dict) or _differences(values[key], old[key], _rtol(case))
+        key for key, case in zip(values, _cases(), strict=True)
+        if not isinstance(old.get(key), dict)
+        or _differences(values[key], old[key], _rtol(case))
     )
     target = FINGERPRINTS if path is None else Path(path)
     target.write_text(json.dumps(values, indent=0, sort_keys=True) + "\n")

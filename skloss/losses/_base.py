@@ -60,6 +60,13 @@ class Loss(BaseEstimator):
         epoch over large dense data then shares its blocks between threads;
         a loss that does not say so (the default) is called from one thread.
         Built-in losses are thread-safe.
+    positively_homogeneous : bool
+        True when ``loss(y, c * raw) == c * loss(y, raw)`` for every
+        ``c > 0`` (the perceptron criterion). The cost is then least at the
+        zero model, whatever the penalty, so ``learning_rate="auto"`` trains
+        such a loss as the perceptron algorithm (fixed steps in
+        standardized coordinates, keeping the best epoch) instead of
+        descending to zero. :func:`~skloss.check_loss` checks the claim.
 
     Examples
     --------
@@ -82,6 +89,7 @@ class Loss(BaseEstimator):
     has_proba = False
     multinomial = None
     thread_safe = False
+    positively_homogeneous = False
     # Hyperparameter constraints, checked by ``_validate_params`` when the
     # estimator starts to fit (scikit-learn's _param_validation format).
     _parameter_constraints: dict = {}

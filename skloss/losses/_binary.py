@@ -207,17 +207,23 @@ class Perceptron(Loss):
 
     Minimising this criterion is degenerate: the zero model attains the
     minimum 0 (and with a penalty it is the only minimiser), so a descent
-    method such as ``learning_rate="auto"`` stays at or next to it and
-    predicts poorly. Train it as the batch perceptron algorithm instead:
-    ``GDLogisticClassifier(loss="perceptron", learning_rate=1.0,
-    penalty=None, tol=None, max_iter=100)`` (the loss is positively
-    homogeneous, so any fixed step gives the same predictions). Prefer
-    ``"hinge"`` for a well-posed margin.
+    method would stay at or next to it. The loss is positively homogeneous
+    (``positively_homogeneous = True``), and ``learning_rate="auto"``
+    therefore runs the perceptron algorithm: fixed steps of 1 in
+    standardized coordinates from the zero model (batch with ``solver="gd"``,
+    the classic per-sample rule with ``solver="sgd", batch_size=1``), keeping
+    the epoch of lowest cost per unit norm of the weights (Gallant's pocket
+    algorithm). Without a penalty any fixed step gives the same predictions,
+    since the weights only scale with the step. Prefer ``"hinge"`` for a
+    well-posed margin.
 
     References
     ----------
     Rosenblatt, "The perceptron: a probabilistic model for information
     storage and organization in the brain", Psychological Review 65 (1958).
+
+    Gallant, "Perceptron-based learning algorithms", IEEE Transactions on
+    Neural Networks 1 (1990).
 
     Examples
     --------
@@ -231,6 +237,7 @@ class Perceptron(Loss):
     smoothness = None
     has_proba = False
     thread_safe = True
+    positively_homogeneous = True
 
     def loss(self, y, raw):
         xp, _ = get_namespace(raw)

@@ -90,7 +90,8 @@ def _targets(rng, n, k, multiclass, dtype):
 def _check_flags(loss):
     if not isinstance(loss, Loss):
         _fail(loss, "type", f"expected a subclass of skloss.Loss, got {loss!r}")
-    for flag in ("multiclass", "is_convex", "has_proba"):
+    for flag in ("multiclass", "is_convex", "has_proba",
+                 "positively_homogeneous"):
         if not isinstance(getattr(loss, flag), (bool, np.bool_)):
             _fail(loss, "flags", f"{flag} must be a bool, got "
                   f"{getattr(loss, flag)!r}")
@@ -324,6 +325,23 @@ def _check_smoothness(loss, rng, n, k):
                   {"y": y[i], "raw_a": a[i], "raw_b": b[i]})
 
 
+def _check_homogeneity(loss, rng, n, k):
+    if not loss.positively_homogeneous:
+        return
+    for y in _targets(rng, n, k, loss.multiclass, np.float64):
+        raw = _sample_raw(rng, y)
+        base = np.asarray(_call(loss, "homogeneity", "loss", y, raw))
+        for c in (0.5, 3.0):
+            scaled = np.asarray(_call(loss, "homogeneity", "loss", y, c * raw))
+            err = np.abs(scaled - c * base)
+            tol = 1e-9 * (1.0 + c * np.abs(base))
+            if (err > tol).any():
+                i = np.unravel_index(np.argmax(err - tol), err.shape)[0]
+                _fail(loss, "homogeneity", "positively_homogeneous is True, "
+                      f"but loss(y, {c} raw) differs from {c} loss(y, raw) by "
+                      f"{err.max():.3g}", {"y": y[i], "raw": raw[i]})
+
+
 def _check_proba(loss, rng, n, k):
     if not loss.has_proba:
         return
@@ -368,6 +386,8 @@ def check_loss(loss, *, n_samples=64, n_classes=3, random_state=0):
     * ``convexity`` (when ``is_convex``): the loss lies above its tangents;
     * ``smoothness`` (when not None): the gradient changes at most
       ``smoothness`` times as fast as ``raw``;
+    * ``homogeneity`` (when ``positively_homogeneous``): ``loss(y, c raw)
+      = c loss(y, raw)`` for ``c`` of 0.5 and 3;
     * ``proba`` (when ``has_proba``): probabilities in [0, 1], rows summing
       to one for multiclass losses.
 
@@ -421,5 +441,6 @@ def check_loss(loss, *, n_samples=64, n_classes=3, random_state=0):
     _check_loss_gradient(loss, rng, n, k)
     _check_convexity(loss, rng, n, k)
     _check_smoothness(loss, rng, n, k)
+    _check_homogeneity(loss, rng, n, k)
     _check_proba(loss, rng, n, k)
     return loss

@@ -1,9 +1,9 @@
 """The solver contract: minimise a LinearObjective, reporting every epoch."""
 
+import copy
 import math
 import time
 from abc import ABC, abstractmethod
-import copy
 from dataclasses import dataclass, field
 from typing import ClassVar, NamedTuple
 
@@ -199,6 +199,15 @@ class Solver(ABC):
         Multiplies the base step size at each epoch (see
         :mod:`skloss.optim`); a copy of it, with its state, carries over in
         ``state``.
+    pocket : bool
+        Run as Gallant's pocket algorithm, for a cost that is positively
+        homogeneous in the parameters (the perceptron criterion:
+        ``cost(c theta) = c cost(theta)``, nearly so with a small penalty),
+        whose fixed-step method is no descent method: epochs are compared
+        by their cost per unit norm of the parameters (the plateau rule
+        included), and the best epoch's parameters are returned instead of
+        the last (without early stopping, which keeps its own best epoch).
+        ``state`` still continues from the last epoch.
 
     Examples
     --------
@@ -235,8 +244,9 @@ class Solver(ABC):
 
     def __init__(
         self, *, max_iter=1000, tol=1e-6, n_iter_no_change=5, verbose=0,
-        schedule=None,
+        schedule=None, pocket=False,
     ):
+        self.pocket = pocket
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
@@ -401,7 +411,12 @@ class Solver(ABC):
             and early_stopping is None
             and not getattr(schedule, "handles_plateau", False)
         )
-        best = cost0
+        # As in SGDClassifier, the plateau rule compares epochs with the best
+        # epoch so far, not with the start: a start at the cost's trivial
+        # minimum (the perceptron's zero model, cost 0) is not the reference
+        # learning has to beat.
+        best = math.inf
+        best_theta = None
         no_improve = 0
         last = None
         start = time.perf_counter()
@@ -419,6 +434,10 @@ class Solver(ABC):
             result.loss_curve.append(cost)
             result.step_sizes.append(step)
             stop = False
+            # What the plateau rule and the pocket compare.
+            progress = (
+                self._per_unit_norm(objective.xp, last) if self.pocket else cost
+            )
             if early_stopping is not None or callback is not None:
                 theta = self._caller_theta(objective, last)
             if early_stopping is not None and early_stopping.update(epoch, theta):
@@ -443,7 +462,7 @@ class Solver(ABC):
                 result.converged = True
                 break
             if plateau:
-                if cost > best - self.tol:
+                if progress > best - self.tol:
                     no_improve += 1
                 else:
                     no_improve = 0
@@ -458,10 +477,16 @@ class Solver(ABC):
                         )
                     result.converged = True
                     break
-            best = min(best, cost)
+            if self.pocket and early_stopping is None and progress < best:
+                best_theta = objective.xp.asarray(
+                    self._caller_theta(objective, last), copy=True
+                )
+            best = min(best, progress)
         steps.close()
         if last is not None:
             result.theta = self._caller_theta(objective, last)
+            if best_theta is not None and best < progress:
+                result.theta = best_theta
         if early_stopping is not None:
             result.validation_scores = list(early_stopping.scores_)
             result.best_epoch = early_stopping.best_epoch_
@@ -471,6 +496,18 @@ class Solver(ABC):
             if getattr(state, key) is not None:
                 setattr(state, key, objective.to_model(getattr(state, key)))
         return result
+
+    @staticmethod
+    def _per_unit_norm(xp, epoch):
+        """The cost of ``epoch`` divided by the norm of its parameters.
+
+        For a positively homogeneous cost, the cost of the parameters'
+        direction: weights that only grew (Adam's steps, a growing
+        perceptron) are not worse for it.
+        """
+        norm = math.sqrt(vdot(xp, epoch.theta, epoch.theta))
+        # The zero model has no direction: never the pocket's choice.
+        return epoch.cost / norm if norm > 0 else math.inf
 
     def _check_divergence(self, objective, epoch, cost, cost0, step):
         if math.isfinite(cost) and cost <= _RUNAWAY_FACTOR * (abs(cost0) + 1.0):
