@@ -120,9 +120,10 @@ class GDLogisticClassifier(
         at most ``tol`` ("gd", "nesterov"), or when the cost has not
         improved on the best epoch's by ``tol`` for ``n_iter_no_change``
         consecutive epochs. With ``early_stopping``, the improvement of the
-        validation score that counts. None disables every stopping test, early stopping
-        included (as in SGDClassifier): training runs ``max_iter`` epochs,
-        still scoring each one into ``validation_scores_``.
+        validation score that counts. None disables every stopping test,
+        early stopping included (as in SGDClassifier): training runs
+        ``max_iter`` epochs, still scoring each one into
+        ``validation_scores_``.
     n_iter_no_change : int, default=5
         See ``tol``.
     early_stopping : bool, default=False

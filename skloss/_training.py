@@ -24,7 +24,7 @@ from .optim import MINIBATCH_SOLVERS, make_schedule, make_solver
 
 
 def _positively_homogeneous(loss):
-    """Whether ``loss`` (or the loss a guard wraps) says it is."""
+    """Whether ``loss`` declares ``positively_homogeneous`` (False if absent)."""
     return bool(getattr(loss, "positively_homogeneous", False))
 
 
@@ -150,7 +150,8 @@ class TrainingMixin:
         """The ``learning_rate`` training uses with ``loss``.
 
         "auto" on a positively homogeneous loss (the perceptron) is the
-        perceptron algorithm's fixed step 1 in the user's coordinates: its
+        perceptron algorithm's fixed step 1 (in standardized coordinates,
+        see ``_in_training_coordinates``): its
         penalised cost is least at the zero model, so a descent rule would
         stay there, while any fixed step gives the same predictions
         without a penalty (the weights scale with the step).
