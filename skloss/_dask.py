@@ -205,6 +205,14 @@ def _block_mean_square(X, y, sw, params):
     return route(X, y).mean_square(rows, params[:-1, :], params[-1, :])
 
 
+def _block_newton_system(X, y, sw, loss, params, scale):
+    # Imported here: _newton asks this module whether data are on Dask.
+    from ._newton import newton_system
+
+    weights = scale if sw is None else sw
+    return newton_system(X, y, weights, _own_loss(loss), params[:-1], params[-1])
+
+
 def reduce_blocks(dask, block, blocks, *args, combine=_sum_parts):
     """The delayed tree reduction of ``block(*parts, *args)`` over ``blocks``.
 
@@ -344,6 +352,18 @@ class DaskRoute:
             value *= rows.scale
             grad *= rows.scale
         return value, grad.astype(like.dtype, copy=False)
+
+    def newton_system(self, loss, W, shift, weights):
+        """The data part of a Newton step, summed over the blocks.
+
+        See :func:`skloss._newton.newton_system`; ``weights`` is the cost's
+        per-row scale when there are no sample weights (each block's rows
+        then weigh it), ignored otherwise (the blocks' weights are used).
+        """
+        scale = float(weights) if np.ndim(weights) == 0 else None
+        return self._reduce(
+            _block_newton_system, loss, self._params(W, shift, np.float64), scale
+        )
 
     def mean_loss(self, rows, loss, W, shift):
         """The weighted mean loss of the decision values."""

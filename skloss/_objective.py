@@ -42,6 +42,7 @@ from sklearn.utils._array_api import get_namespace
 from ._array_api import to_device, to_host
 from ._dask import dask_route_and_statistics, is_dask_array
 from ._kernels import Rows, decision_values, route
+from ._newton import newton_capable, newton_direction
 from ._penalties import Penalty
 from ._scaling import DataStatistics, preconditioner_factors
 from ._views import RowViewsMixin
@@ -126,6 +127,7 @@ class LinearObjective(RowViewsMixin):
         # coordinates) and the mean squared row norm of the solver's
         # features, where the statistics give them without another pass.
         self._l2_factor = 1.0
+        self._newton = None  # whether newton_direction applies (cached)
         self._sq_norm = None
         self._variances = None  # of the rescaled features, see _scaling
         if not own_coordinates:
@@ -181,6 +183,7 @@ class LinearObjective(RowViewsMixin):
     @loss.setter
     def loss(self, loss):
         self._guard = GuardedLoss(loss)
+        self._newton = None
 
     @property
     def n_samples(self):
@@ -464,6 +467,22 @@ class LinearObjective(RowViewsMixin):
         other._sq_norm = float(np.sum(var * f * f)) + intercept
         other._L = None
         return other
+
+    def newton_direction(self, theta):
+        """The Newton step of the cost at ``theta``, or None where none applies.
+
+        See :mod:`skloss._newton`: binary losses with a second derivative,
+        no L1 part, data of ordinary magnitude (NumPy, SciPy or Dask), small
+        ``d``.
+        """
+        if self._newton is None:
+            self._newton = newton_capable(
+                self.loss, self.penalty, self.X, self._stats.is_ordinary
+            )
+        if not self._newton:
+            return None
+        weights = self.sw if self.sw is not None else self._scale
+        return newton_direction(self, theta, weights)
 
     def coordinate_scale(self):
         """1 / weighted root-mean-square of each centred feature, per coordinate.

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from skloss import Loss, LossContractError, available_losses, check_loss, get_loss
-from skloss.losses import Brier, Hinge, LogLoss, SoftmaxCrossEntropy
+from skloss.losses import (
+    Brier,
+    Hinge,
+    LogLoss,
+    SoftmaxCrossEntropy,
+    SquaredHinge,
+)
 from skloss.losses._registry import is_builtin
 
 BUILTIN = [n for n, i in available_losses().items() if is_builtin(i["class"])]
@@ -135,6 +141,11 @@ class ClaimsHomogeneous(Hinge):
     positively_homogeneous = True
 
 
+class HalfHessian(SquaredHinge):
+    def hessian(self, y, raw):
+        return 0.5 * super().hessian(y, raw)
+
+
 class GradientWrongShape(LogLoss):
     def gradient(self, y, raw):
         return super().gradient(y, raw)[:-1]
@@ -155,6 +166,7 @@ class GradientWrongShape(LogLoss):
     (ChangesItsParams(), "hyperparameters", "clone"),
     (NotImplemented_(), "shape", "NotImplementedError"),
     (GradientWrongShape(), "shape", "gradient has shape"),
+    (HalfHessian(), "hessian", "finite differences of the gradient"),
     (ClaimsHomogeneous(), "homogeneity", r"loss\(y, 0.5 raw\) differs"),
     (Staircase(), "gradient", "not differentiable"),
 ], ids=lambda v: type(v).__name__ if isinstance(v, Loss) else None)

@@ -455,3 +455,32 @@ def test_large_blocks_take_the_cache_blocked_route(client):
     got, ref = _fit_both(X, y, chunks=30_000, max_iter=4, multi_class="multinomial",
                          solver="nesterov")
     _assert_same(got, ref)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_newton_direction_sums_over_blocks(client, weighted, sparse):
+    # The Newton step of gd "auto"'s finish, its system summed block by
+    # block on the workers, equals the in-memory one.
+    from skloss._objective import LinearObjective
+    from skloss._penalties import make_penalty
+    from skloss.losses import SquaredHinge
+
+    X, y = _data(2)
+    X[X < 0.0] = 0.0
+    y = y.astype(float)
+    w = np.random.RandomState(1).uniform(0.5, 2.0, len(y)) if weighted else None
+    dX = da.from_array(X, chunks=(60, X.shape[1]))
+    if sparse:
+        dX = dX.map_blocks(sp.csr_matrix)
+    params = dict(penalty=make_penalty("l2", 1e-2))
+    ref = LinearObjective(SquaredHinge(), sp.csr_matrix(X) if sparse else X, y,
+                          sample_weight=w, **params)
+    got = LinearObjective(
+        SquaredHinge(), dX, da.from_array(y, chunks=60),
+        sample_weight=None if w is None else da.from_array(w, chunks=60), **params,
+    )
+    model = np.random.RandomState(2).standard_normal((X.shape[1] + 1, 1)) * 0.3
+    expected = ref.to_model(ref.newton_direction(ref.from_model(model)))
+    step = got.to_model(got.newton_direction(got.from_model(model)))
+    np.testing.assert_allclose(step, expected, rtol=1e-10, atol=1e-12)

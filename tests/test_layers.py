@@ -29,6 +29,7 @@ LAYERS = {
     "skloss._scaling": 3,
     "skloss._kernels": 3,
     "skloss._views": 3,
+    "skloss._newton": 3,
     "skloss._objective": 3,
     "skloss._dask": 3,
     "skloss.optim": 4,

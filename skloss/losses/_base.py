@@ -25,6 +25,11 @@ def _overrides(loss, name):
     return getattr(type(loss), name) is not getattr(Loss, name)
 
 
+def has_hessian(loss):
+    """Whether ``loss`` is a binary loss with its own :meth:`Loss.hessian`."""
+    return not loss.multiclass and _overrides(loss, "hessian")
+
+
 class Loss(BaseEstimator):
     """Base class of all training losses.
 
@@ -182,6 +187,33 @@ class Loss(BaseEstimator):
             As returned by :meth:`gradient`.
         """
         return self.loss(y, raw), self.gradient(y, raw)
+
+    def hessian(self, y, raw):
+        """Second derivative of a binary loss with respect to ``raw``.
+
+        Optional. A binary loss that implements it (modified Huber, squared
+        hinge) lets ``solver="gd"`` with ``learning_rate="auto"`` finish
+        with Newton steps, which reach the optimum of a piecewise-quadratic
+        cost exactly where gradient steps only approach it;
+        :func:`~skloss.check_loss` compares it with finite differences of
+        :meth:`gradient`. At a kink of the gradient either one-sided value
+        will do.
+
+        Parameters
+        ----------
+        y : array of shape (n_samples,) or (n_samples, n_classes)
+            Targets, as in :meth:`loss`.
+        raw : array of the same shape as ``y``
+            Raw predictions.
+
+        Returns
+        -------
+        hessian : array of the shape of ``raw``, non-negative for a convex
+            loss
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement hessian(y, raw)."
+        )
 
     def predict_proba(self, raw):
         """Probabilities from raw predictions (only where ``has_proba``).

@@ -190,6 +190,11 @@ class SquaredHinge(Loss):
         m = xp.clip(1.0 - s * raw, 0, None)
         return m * m, -2.0 * s * m
 
+    def hessian(self, y, raw):
+        xp, _ = get_namespace(raw)
+        s = sign(y)
+        return 2.0 * s * s * indicator(s * raw < 1.0, raw, xp)
+
 
 @register_loss("perceptron")
 class Perceptron(Loss):
@@ -294,6 +299,12 @@ class ModifiedHuber(Loss):
         loss = xp.where(inner, m * m, -4.0 * z)
         grad = xp.where(inner, -2.0 * s * m, -4.0 * s)
         return loss, grad
+
+    def hessian(self, y, raw):
+        xp, _ = get_namespace(raw)
+        s = sign(y)
+        z = s * raw
+        return 2.0 * s * s * indicator((z >= -1.0) & (z < 1.0), raw, xp)
 
     def predict_proba(self, raw):
         xp, _ = get_namespace(raw)

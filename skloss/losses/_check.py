@@ -257,6 +257,36 @@ def _check_gradient(loss, rng, n, k, rtol=1e-4):
                        float(central[i])})
 
 
+def _check_hessian(loss, rng, n, k, rtol=1e-4):
+    from ._base import has_hessian
+
+    if not has_hessian(loss):
+        return
+    for y in _targets(rng, n, k, False, np.float64):
+        raw = _sample_raw(rng, y)
+        hess = np.asarray(_call(loss, "hessian", "hessian", y, raw))
+        if hess.shape != raw.shape:
+            _fail(loss, "hessian", f"hessian has shape {hess.shape}, expected "
+                  f"{raw.shape} (that of raw)")
+        h = 1e-6 * np.maximum(1.0, np.abs(raw))
+
+        def g(r, y=y):
+            return np.asarray(_call(loss, "hessian", "gradient", y, r))
+
+        up, mid, down = g(raw + h), g(raw), g(raw - h)
+        central = (up - down) / (2 * h)
+        scale = 1.0 + np.abs(central)
+        # Skip points within h of a kink of the gradient.
+        kink = np.abs((up - mid) / h - (mid - down) / h) > 1e-3 * scale
+        err = np.where(kink, 0.0, np.abs(hess - central) / scale)
+        if err.max() > rtol:
+            i = np.unravel_index(np.argmax(err), err.shape)
+            _fail(loss, "hessian", "the hessian differs from central finite "
+                  f"differences of the gradient by {err[i]:.3g} (relative)",
+                  {"y": y[i[0]], "raw": raw[i[0]], "hessian": float(hess[i]),
+                   "finite_difference": float(central[i])})
+
+
 def _check_loss_gradient(loss, rng, n, k):
     for y in _targets(rng, n, k, loss.multiclass, np.float64):
         raw = _sample_raw(rng, y)
@@ -382,6 +412,8 @@ def check_loss(loss, *, n_samples=64, n_classes=3, random_state=0):
       anywhere;
     * ``gradient``: the gradient equals central finite differences (relative
       error 1e-4), away from kinks;
+    * ``hessian`` (binary losses that implement it): it equals central
+      finite differences of the gradient, away from kinks;
     * ``loss_gradient``: it agrees with ``loss`` and ``gradient``;
     * ``convexity`` (when ``is_convex``): the loss lies above its tangents;
     * ``smoothness`` (when not None): the gradient changes at most
@@ -438,6 +470,7 @@ def check_loss(loss, *, n_samples=64, n_classes=3, random_state=0):
     _check_shapes_dtypes(loss, rng, n, k)
     _check_extremes(loss, rng, n, k)
     _check_gradient(loss, rng, n, k)
+    _check_hessian(loss, rng, n, k)
     _check_loss_gradient(loss, rng, n, k)
     _check_convexity(loss, rng, n, k)
     _check_smoothness(loss, rng, n, k)

@@ -7,8 +7,10 @@ Barzilai-Borwein steps, safeguarded by a non-monotone backtracking line
 search (Wright, Nowak & Figueiredo, "Sparse reconstruction by separable
 approximation", 2009), so no step size needs tuning. "auto" also iterates
 in standardized coordinates (a diagonal preconditioner that keeps the
-optimum), uses adaptive (ABBmin) Barzilai-Borwein steps on smooth costs and,
-on large dense data, warm-starts from a solve on every 16th sample.
+optimum), uses adaptive (ABBmin) Barzilai-Borwein steps on smooth costs,
+finishes with damped Newton steps where the objective offers them (a loss
+with a second derivative, see ``skloss._newton``) and, on large dense data,
+warm-starts from a solve on every 16th sample.
 """
 
 import math
@@ -96,12 +98,15 @@ class GradientDescent(Solver):
     # "auto": standardized coordinates (preconditioned), the first step on
     # the bound's curvature (bound_curvature), the warm start on every 16th
     # sample of large data (strided, n_samples).
-    optional = ("preconditioned", "bound_curvature", "strided", "n_samples")
+    optional = ("preconditioned", "bound_curvature", "strided", "n_samples",
+                "newton_direction")
     State = GradientDescentState
 
     # Sufficient-decrease constant and memory of the non-monotone search.
     _SIGMA = 1e-4
     _MEMORY = 10
+    # Largest gradient entry below which "auto" tries Newton epochs.
+    _NEWTON_FROM = 1e-3
     # Warm start of "auto" on large data (see _run_auto): sample stride,
     # least rows of the subsample, its gradient tolerance and epoch budget.
     _WARM_STRIDE = 16
@@ -170,6 +175,29 @@ class GradientDescent(Solver):
         step = gg / c
         return step if math.isfinite(step) and step > 0 else safe
 
+    def _newton_epoch(self, objective, theta, f, g):
+        """A damped Newton step from ``theta``: ``(theta, f, g, damping)``.
+
+        The objective's Newton direction (a loss with a second derivative,
+        see :mod:`skloss._newton`) with an Armijo backtracking search from
+        the full step; None when there is no direction or it does not
+        descend, and Barzilai-Borwein carries on alone.
+        """
+        direction = objective.newton_direction(theta)
+        if direction is None:
+            return None
+        slope = vdot(objective.xp, g, direction)
+        if not slope < 0:
+            return None
+        damping = 1.0
+        for _ in range(30):
+            theta_new = theta + damping * direction
+            f_new, g_new = objective.smooth_value_gradient(theta_new)
+            if math.isfinite(f_new) and f_new <= f + self._SIGMA * damping * slope:
+                return theta_new, f_new, g_new, damping
+            damping *= 0.5
+        return None
+
     def _grad_map_norm(self, xp, d, step):
         size = float(np.abs(d).max() if type(d) is np.ndarray else xp.max(xp.abs(d)))
         # A step that underflowed to zero says nothing about convergence.
@@ -203,6 +231,15 @@ class GradientDescent(Solver):
         safe = 1.0 / max(L, 1e-12)
         smooth = objective.smoothness() is not None
         has_l1 = objective.penalty.has_l1
+        # Newton finish (see _newton_epoch) once the largest gradient entry
+        # is down to _NEWTON_FROM (or tol): the last digits, where
+        # Barzilai-Borwein is slowest. Not with tol=None (a fixed number of
+        # epochs of the method as it is).
+        newton_ok = (
+            smooth and not has_l1 and self.tol is not None
+            and "newton_direction" in capabilities
+        )
+        newton_from = max(self._NEWTON_FROM, self.tol) if newton_ok else 0.0
 
         def epochs(objective, theta, f=None, g=None, record=None):
             """Accepted steps: (theta, f, cost, step used, gradient map,
@@ -229,10 +266,22 @@ class GradientDescent(Solver):
             short_steps = deque(maxlen=3)
             tau = 0.5
             use_bb1 = True
+            newton = newton_ok
+            grad_map = math.inf
             while True:
                 f_ref = max(recent)
-                accepted = False
-                for _ in range(60):
+                accepted = newton_epoch = False
+                if newton and grad_map <= newton_from:
+                    found = self._newton_epoch(objective, theta, f, g)
+                    if found is None:
+                        newton = False  # singular or no descent: BB only
+                    else:
+                        accepted = newton_epoch = True
+                        theta_new, f_new, g_new, used = found
+                        cost = f_new
+                        d = theta_new - theta
+                        dd = vdot(xp, d, d)
+                for _ in range(0 if accepted else 60):
                     theta_new = objective.prox(theta - step * g, step)
                     d = theta_new - theta
                     dd = vdot(xp, d, d)
@@ -255,10 +304,14 @@ class GradientDescent(Solver):
                     # rejected step; stay and restart from 1 / L.
                     theta_new, f_new, g_new, cost = theta, f, g, recent[-1]
                     d, dd = theta - theta, 0.0
-                grad_map = (
-                    self._grad_map_norm(xp, d, step) if accepted else math.inf
-                )
-                used = step
+                if newton_epoch:
+                    # The gradient at the new point itself (no L1 part).
+                    grad_map = self._grad_map_norm(xp, g_new, 1.0)
+                else:
+                    grad_map = (
+                        self._grad_map_norm(xp, d, step) if accepted else math.inf
+                    )
+                    used = step
                 yv = g_new - g
                 sy = vdot(xp, d, yv)
                 if sy > 0:
