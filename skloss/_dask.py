@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._kernels import Rows, route
+from ._newton import newton_system
 from ._scaling import ORDINARY_MAGNITUDE, row_sq_norms
 
 _EXTRA_HINT = (
@@ -206,9 +207,6 @@ def _block_mean_square(X, y, sw, params):
 
 
 def _block_newton_system(X, y, sw, loss, params, scale):
-    # Imported here: _newton asks this module whether data are on Dask.
-    from ._newton import newton_system
-
     weights = scale if sw is None else sw
     return newton_system(X, y, weights, _own_loss(loss), params[:-1], params[-1])
 

@@ -20,7 +20,6 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from ._dask import is_dask_array
 from ._kernels import decision_values
 from .losses._base import has_hessian
 
@@ -31,12 +30,12 @@ MAX_COEFFICIENTS = 256
 _BLOCK_ROWS = 4096
 
 
-def newton_capable(loss, penalty, X, ordinary):
+def newton_capable(loss, penalty, X, ordinary, blocks=False):
     """Whether :func:`newton_direction` applies.
 
     A binary ``loss`` with a second derivative, a smooth ``penalty`` (no
-    L1: the step is unconstrained), NumPy, SciPy or Dask data ``X`` (on Dask
-    the system is summed over the row blocks on the workers) of
+    L1: the step is unconstrained), NumPy or SciPy data ``X`` or ``blocks``
+    whose route sums the system over them (Dask, on the workers) of
     ``ordinary`` magnitude (a callable; the Hessian of extreme features
     would overflow) and at most :data:`MAX_COEFFICIENTS` coefficients per
     output.
@@ -44,7 +43,7 @@ def newton_capable(loss, penalty, X, ordinary):
     return (
         has_hessian(loss)
         and not penalty.has_l1
-        and (type(X) is np.ndarray or sp.issparse(X) or is_dask_array(X))
+        and (type(X) is np.ndarray or sp.issparse(X) or blocks)
         and X.shape[1] + 1 <= MAX_COEFFICIENTS
         and ordinary()
     )

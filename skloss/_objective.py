@@ -477,7 +477,8 @@ class LinearObjective(RowViewsMixin):
         """
         if self._newton is None:
             self._newton = newton_capable(
-                self.loss, self.penalty, self.X, self._stats.is_ordinary
+                self.loss, self.penalty, self.X, self._stats.is_ordinary,
+                blocks=hasattr(self.route, "newton_system"),
             )
         if not self._newton:
             return None
