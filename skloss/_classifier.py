@@ -111,8 +111,10 @@ class GDLogisticClassifier(
         ``momentum > 0``). For Nesterov acceleration of full-batch descent
         use ``solver="nesterov"``.
     batch_size : int or None, default=None
-        Samples per mini-batch of "sgd" and "adam"; None means
-        ``min(256, n_samples)``. Full-batch solvers ignore it.
+        The most samples per mini-batch of "sgd" and "adam"; None means
+        256. Each epoch is cut into ``ceil(n_samples / batch_size)``
+        batches of equal size (within one sample). Full-batch solvers
+        ignore it.
     max_iter : int, default=1000
         Maximum number of epochs (full passes over the data).
     tol : float or None, default=1e-6

@@ -190,10 +190,10 @@ def test_epoch_cost_is_the_mean_of_the_batch_costs(monkeypatch, fast, weighted):
     solver = StochasticGradient(learning_rate=0.05, batch_size=100,
                                 shuffle=False, max_iter=1, tol=None)
     result = solver.minimize(obj, obj.zeros())
-    # Replay the epoch: batches [0, 100), [100, 200), [200, 240).
+    # Replay the epoch: ceil(240 / 100) = 3 batches of 80 samples each.
     theta, total, total_weight = obj.zeros(), 0.0, 0.0
-    for start in (0, 100, 200):
-        idx = np.arange(start, min(start + 100, X.shape[0]))
+    for start in (0, 80, 160):
+        idx = np.arange(start, start + 80)
         value, grad = obj.batch(idx).smooth_value_gradient(theta)
         weight = idx.shape[0] if sw is None else np.sum(obj.sw[idx])
         total += weight * (value + obj.nonsmooth_value(theta))

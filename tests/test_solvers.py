@@ -135,7 +135,12 @@ def test_multinomial_optimum_matches_logistic_regression(solver, iris):
     ).fit(X, y)
     scale = np.abs(ref.coef_).max()
     np.testing.assert_allclose(clf.coef_, ref.coef_, atol=atol * scale)
-    np.testing.assert_allclose(clf.intercept_, ref.intercept_, atol=atol * scale)
+    # The softmax cost is unchanged when every intercept moves by the same
+    # constant (they are not penalised), so the intercepts are compared up
+    # to that shift: Adam drifts along it (by about 0.08 here).
+    np.testing.assert_allclose(clf.intercept_ - clf.intercept_.mean(),
+                               ref.intercept_ - ref.intercept_.mean(),
+                               atol=atol * scale)
 
 
 @pytest.mark.parametrize("solver", list(SOLVERS))
@@ -183,8 +188,9 @@ def test_sgd_step_is_plain_minibatch_sgd(binary_data):
         penalty=None, fit_intercept=False, max_iter=1, tol=None,
     ).fit(X, y)
     w = np.zeros(X.shape[1])
-    for start in range(0, 40, 16):
-        Xb, yb = X[start:start + 16], y[start:start + 16]
+    # ceil(40 / 16) = 3 batches of equal size: 14, 13 and 13 samples.
+    for rows in np.array_split(np.arange(40), 3):
+        Xb, yb = X[rows], y[rows]
         p = 0.5 * (1.0 + np.tanh(0.5 * (Xb @ w)))
         w = w - 0.3 * Xb.T @ (p - yb) / Xb.shape[0]
     np.testing.assert_allclose(clf.coef_.ravel(), w, rtol=1e-12)
