@@ -9,7 +9,6 @@ from ._binary import (
     LogLoss,
     ModifiedHuber,
     Perceptron,
-    SmoothedHinge,
     SquaredHinge,
 )
 from ._check import LossContractError, check_loss
@@ -35,7 +34,6 @@ __all__ = [
     "MulticlassFocal",
     "MulticlassHinge",
     "Perceptron",
-    "SmoothedHinge",
     "SoftmaxCrossEntropy",
     "SquaredHinge",
     "available_losses",
