@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 from sklearn.base import clone
 
-from ._base import Loss
+from ._base import Loss, has_hessian
 
 # The 1e300 probe applies to losses that grow at most linearly: at
 # |raw| = 1e4 their loss is at most this many times |raw| and their gradient
@@ -258,8 +258,6 @@ def _check_gradient(loss, rng, n, k, rtol=1e-4):
 
 
 def _check_hessian(loss, rng, n, k, rtol=1e-4):
-    from ._base import has_hessian
-
     if not has_hessian(loss):
         return
     for y in _targets(rng, n, k, False, np.float64):
