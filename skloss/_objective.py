@@ -468,6 +468,22 @@ class LinearObjective(RowViewsMixin):
         other._L = None
         return other
 
+    def smoothed(self, mu):
+        """This cost with the loss's smooth approximation of width ``mu``.
+
+        A copy sharing the data and coordinates, its loss
+        ``loss.smoothed(mu)`` (see :meth:`skloss.Loss.smoothed`); None when
+        the loss offers none.
+        """
+        loss = self.loss.smoothed(mu)
+        if loss is None:
+            return None
+        other = copy.copy(self)
+        other.loss = loss
+        other._L = None
+        other._newton = None  # decided again for the new loss
+        return other
+
     def newton_direction(self, theta):
         """The Newton step of the cost at ``theta``, or None where none applies.
 

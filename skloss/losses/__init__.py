@@ -9,6 +9,7 @@ from ._binary import (
     LogLoss,
     ModifiedHuber,
     Perceptron,
+    SmoothedHinge,
     SquaredHinge,
 )
 from ._check import LossContractError, check_loss
@@ -34,6 +35,7 @@ __all__ = [
     "MulticlassFocal",
     "MulticlassHinge",
     "Perceptron",
+    "SmoothedHinge",
     "SoftmaxCrossEntropy",
     "SquaredHinge",
     "available_losses",

@@ -215,6 +215,30 @@ class Loss(BaseEstimator):
             f"{type(self).__name__} does not implement hessian(y, raw)."
         )
 
+    def smoothed(self, mu):
+        """A smooth loss within ``mu`` of this one, or None (the default).
+
+        Optional, for a loss without a smoothness bound. One that returns a
+        smooth approximation (smoothness about ``1 / mu``, never above the
+        loss, at most ``mu`` below it) lets ``solver="gd"`` with
+        ``learning_rate="auto"`` minimise the exact cost by smoothing
+        continuation: descents on the approximations for ``mu`` decreasing
+        tenfold, each from the last one's result, so that the kinked
+        optimum is reached (with exact zeros under L1) where gradient steps
+        on the kinked cost stall. The hinge returns its Moreau envelope
+        (:class:`~skloss.losses.SmoothedHinge`).
+
+        Parameters
+        ----------
+        mu : float
+            The smoothing width, in units of the margin, > 0.
+
+        Returns
+        -------
+        Loss or None
+        """
+        return None
+
     def predict_proba(self, raw):
         """Probabilities from raw predictions (only where ``has_proba``).
 

@@ -104,6 +104,10 @@ class Epoch(NamedTuple):
         False when a gradient the epoch computed is not finite: divergence,
         even where the cost is still finite (a line search would otherwise
         halve its step forever).
+    settled : bool
+        True when the solver's own stopping rule is met where the gradient
+        map says nothing (gd's smoothing continuation: its last stage has
+        stopped improving the cost); a convergence, as ``grad_map <= tol``.
     """
 
     theta: object
@@ -112,6 +116,7 @@ class Epoch(NamedTuple):
     grad_map: float = math.inf
     frame: object = None
     finite_gradient: bool = True
+    settled: bool = False
 
 
 @dataclass
