@@ -9,8 +9,8 @@ when a dask array is actually passed in.
   :meth:`skloss._objective.LinearObjective._set_rows`): each evaluation is
   one map of the NumPy route's kernel over the row blocks and one tree
   reduction; only ``(n_features + 1) x n_outputs`` numbers reach the client.
-- :class:`DaskStatistics`: the data statistics the objective needs (column
-  moments, row norms), each from one reduction.
+- the data statistics the objective needs, each from one reduction, are in
+  :mod:`skloss._dask_stats`.
 - :func:`map_rows`: lazy prediction, block by block.
 
 The estimator-side preparation of a fit (checks, labels, weights) is in
@@ -20,11 +20,9 @@ The estimator-side preparation of a fit (checks, labels, weights) is in
 import copy
 
 import numpy as np
-import scipy.sparse as sp
 
 from ._kernels import Rows, route
 from ._newton import newton_system
-from ._scaling import ORDINARY_MAGNITUDE, row_sq_norms
 
 _EXTRA_HINT = (
     "dask is required for dask array input; install it with "
@@ -372,145 +370,3 @@ class DaskRoute:
         """The weighted mean of ``||X @ W + shift||^2`` over samples."""
         total = self._reduce(_block_mean_square, self._params(W, shift, W.dtype))
         return total * rows.scale if rows.sw is None else total
-
-
-# -- data statistics, each from one reduction over the blocks ---------------
-
-def _block_moments(X, y, sw):
-    """Column maxima, minima, weighted sums and weighted sums of squares."""
-    if sp.issparse(X):
-        hi = X.max(axis=0).toarray().ravel()
-        lo = X.min(axis=0).toarray().ravel()
-        sq = X.multiply(X)
-        if sw is None:
-            s, q = np.asarray(X.sum(axis=0)).ravel(), np.asarray(sq.sum(axis=0)).ravel()
-        else:
-            s, q = np.asarray(X.T @ sw).ravel(), np.asarray(sq.T @ sw).ravel()
-    else:
-        hi, lo = X.max(axis=0), X.min(axis=0)
-        if sw is None:
-            s, q = X.sum(axis=0, dtype=np.float64), np.einsum("ij,ij->j", X, X)
-        else:
-            s, q = X.T @ sw, np.einsum("i,ij,ij->j", sw, X, X)
-    f64 = np.float64
-    return (hi.astype(f64), lo.astype(f64), s.astype(f64), q.astype(f64))
-
-
-def _combine_moments(*parts):
-    his, los, sums, squares = zip(*parts, strict=True)
-    return (np.max(his, axis=0), np.min(los, axis=0),
-            np.sum(sums, axis=0), np.sum(squares, axis=0))
-
-
-def _block_max_sq_norm(X, y, sw, mean, inv_scale):
-    if inv_scale is not None:
-        X = X @ sp.diags(inv_scale) if sp.issparse(X) else X * inv_scale
-        mean = None if mean is None else mean * inv_scale
-    if sp.issparse(X):
-        sq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
-        if mean is not None:
-            sq = sq - 2.0 * np.asarray(X @ mean).ravel() + float(mean @ mean)
-    else:
-        sq = row_sq_norms(np.ascontiguousarray(X), mean)
-    if sw is not None:
-        sq = np.where(sw > 0, sq, 0.0)
-    return float(np.max(sq)) if sq.size else 0.0
-
-
-class DaskStatistics:
-    """:class:`skloss._scaling.DataStatistics` of a dask array, by reductions.
-
-    The column moments (maxima, minima, weighted sums and sums of squares)
-    come from one map-reduce over the blocks, made the first time any of
-    them is asked for; the largest row norm from another. Only
-    ``n_features``-sized results reach the client.
-
-    Parameters
-    ----------
-    X, sw : dask arrays
-        As for :class:`DaskRoute` (``sw`` normalised, or None).
-    scale : float or None
-        ``1 / n_samples`` when ``sw`` is None.
-    route : DaskRoute
-        Its blocks are reduced over.
-    """
-
-    def __init__(self, X, sw, scale, route):
-        self.X, self.sw, self.scale, self.route = X, sw, scale, route
-        self._moments = None
-
-    def _column_moments(self):
-        if self._moments is None:
-            self._moments = self.route._reduce(
-                _block_moments, combine=_combine_moments
-            )
-        return self._moments
-
-    def _weighted(self, total):
-        return total * self.scale if self.sw is None else total
-
-    def weighted_mean(self):
-        """The weighted mean of each column (NumPy, in the dtype of X)."""
-        return self._weighted(self._column_moments()[2]).astype(self.X.dtype)
-
-    def column_mean_squares(self):
-        """Weighted mean of ``x_ij ** 2`` for each column j (float64)."""
-        return self._weighted(self._column_moments()[3])
-
-    column_squares = column_mean_squares
-
-    def is_ordinary(self):
-        """Whether every column's largest magnitude is ordinary (or zero)."""
-        if self.X.shape[0] == 0:
-            return True
-        lo, hi = ORDINARY_MAGNITUDE
-        col_hi, col_lo = self._column_moments()[:2]
-        colmax = np.maximum(np.abs(col_hi), np.abs(col_lo))
-        return not np.any((colmax > hi) | ((colmax > 0) & (colmax < lo)))
-
-    def rescaling(self, fit_intercept, l2, smoothness):
-        """Not available for dask arrays: a clear error instead."""
-        lo, hi = ORDINARY_MAGNITUDE
-        raise NotImplementedError(
-            "A column of this dask array has values of extreme magnitude "
-            f"(largest |x| above {hi:.3g} or below {lo:.3g}), which skloss "
-            "rescales implicitly only for in-memory data. Scale the features "
-            "first (e.g. dask_ml.preprocessing.StandardScaler) or divide the "
-            "column by a power of two."
-        )
-
-    def mean_sq_norm(self, mean):
-        """Weighted mean of ``||x_i - mu||^2`` (+1 when centred: ``mean``)."""
-        total = float(np.sum(self.column_mean_squares()))
-        if mean is not None:
-            total = max(total - float(np.dot(mean, mean)), 0.0) + 1.0
-        return total
-
-    def max_sq_norm(self, mean, inv_scale):
-        """Largest ``||x_i - mu||^2`` over samples of positive weight (+1)."""
-        mean = None if mean is None else np.asarray(mean)
-        inv = None if inv_scale is None else np.asarray(inv_scale)
-        largest = self.route._reduce(
-            _block_max_sq_norm, mean, inv, combine=_max_parts
-        )
-        largest = max(largest, 0.0)
-        return largest + 1.0 if mean is not None else largest
-
-
-def dask_route_and_statistics(X, y, sw, scale):
-    """The :class:`DaskRoute` and :class:`DaskStatistics` of dask data.
-
-    Parameters
-    ----------
-    X : dask array of shape (n_samples, n_features)
-    y : dask array of shape (n_samples,) or (n_samples, n_outputs)
-    sw : dask array of shape (n_samples,) or None
-    scale : float or None
-
-    Returns
-    -------
-    route : DaskRoute
-    stats : DaskStatistics
-    """
-    route = DaskRoute(X, y, sw)
-    return route, DaskStatistics(X, sw, scale, route)

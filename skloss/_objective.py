@@ -40,7 +40,8 @@ import scipy.sparse as sp
 from sklearn.utils._array_api import get_namespace
 
 from ._array_api import to_device, to_host
-from ._dask import dask_route_and_statistics, is_dask_array
+from ._dask import is_dask_array
+from ._dask_stats import dask_route_and_statistics, uniform_weights
 from ._kernels import Rows, decision_values, route
 from ._newton import newton_capable, newton_direction
 from ._penalties import Penalty
@@ -147,8 +148,11 @@ class LinearObjective(RowViewsMixin):
                 # sum_i x_ij g_i / n is at most max|x_j| max|g|, while
                 # sum_i x_ij g_i overflows for |x| near the float limit.
                 n = X.shape[0]
-                uniform = self.xp.full((n,), 1.0 / n, dtype=X.dtype,
-                                       device=self._device())
+                uniform = (
+                    uniform_weights(X) if is_dask_array(X)
+                    else self.xp.full((n,), 1.0 / n, dtype=X.dtype,
+                                      device=self._device())
+                )
                 self._set_rows(X, y, uniform, None)
 
     def _set_rows(self, X, y, sw, scale):

@@ -106,6 +106,88 @@ class Rescaling:
     variances: object
 
 
+def magnitude_exponents(colmax, dtype):
+    """Binary exponents ``e`` with ``colmax * 2**-e`` in [0.5, 1), within
+    ``dtype``'s range (zero columns: exponent 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> magnitude_exponents(np.array([1e300, 3.0, 0.0]), np.dtype("float64"))
+    array([997,   2,   1], dtype=int32)
+    """
+    finfo = np.finfo(np.dtype(str(dtype).split(".")[-1]))
+    _, e = np.frexp(np.where(colmax > 0, colmax, 1.0))
+    return np.clip(e, finfo.minexp + 2, finfo.maxexp - 2)
+
+
+def rescaling_of(colmax, constant, e, mean_p, sq, dtype, l2, smoothness):
+    """The :class:`Rescaling` from moments of the features ``x * 2**-e``.
+
+    Shared by in-memory and block-wise (Dask) statistics, which gather the
+    moments each their own way; everything is on the host.
+
+    Parameters
+    ----------
+    colmax, constant : ndarray of shape (n_features,)
+        Each column's largest magnitude, and whether it is constant.
+    e : ndarray of shape (n_features,)
+        Their :func:`magnitude_exponents`.
+    mean_p : ndarray of shape (n_features,) or None
+        The weighted mean of ``x * 2**-e`` (None without an intercept).
+    sq : ndarray of shape (n_features,)
+        The weighted mean square of ``x * 2**-e``, centred by ``mean_p``.
+    dtype : dtype
+        The data's dtype, whose range bounds the factors.
+    l2 : float
+        The L2 curvature of the penalty.
+    smoothness : float or None
+        The loss's smoothness constant.
+
+    Returns
+    -------
+    Rescaling
+        Its mean and factors as float64 NumPy arrays.
+    """
+    finfo = np.finfo(np.dtype(str(dtype).split(".")[-1]))
+    emin, emax = finfo.minexp + 2, finfo.maxexp - 2
+    var_p = np.clip(np.asarray(sq, dtype=np.float64), 0.0, None)
+    drop = constant if mean_p is not None else np.zeros_like(constant)
+    mean = None
+    if mean_p is not None:
+        mean_p = np.asarray(mean_p, dtype=np.float64)
+        mean = np.ldexp(mean_p, e)
+        mean[drop] = colmax[drop] * np.sign(mean_p)[drop]
+    var_p[drop] = 0.0
+    # log2 of var_j + l2 / smoothness, var_j = var_p * 4**e (no overflow).
+    c = l2 / float(smoothness) if smoothness else l2
+    with np.errstate(divide="ignore"):
+        log_var = np.log2(var_p) + 2.0 * e
+        log_s2 = np.logaddexp2(log_var, np.log2(c) if c > 0 else -np.inf)
+    k = np.where(np.isfinite(log_s2), np.round(0.5 * log_s2), 0.0)
+    tiny = (k < emin) & ~drop & (colmax > 0)
+    if np.any(tiny):
+        # A coefficient of such a feature would need a factor beyond
+        # the dtype's range to move the decision values at all.
+        cols = np.flatnonzero(tiny)
+        raise ValueError(
+            f"The feature(s) at column(s) {cols[:10].tolist()} have "
+            f"magnitudes around {float(np.min(colmax[tiny])):.3g}: a model "
+            "on them needs coefficients beyond the range of "
+            f"{finfo.dtype} (about {float(finfo.max):.3g}). Multiply X by "
+            "a constant (e.g. with StandardScaler), or use an L2 penalty."
+        )
+    k = np.clip(k, emin, emax).astype(int)
+    solver_var = np.ldexp(var_p, 2 * (e - k))
+    sq_norm = float(np.sum(solver_var)) + (1.0 if mean_p is not None else 0.0)
+    if not (np.any(k) or np.any(drop)):
+        return Rescaling(mean, None, 1.0, sq_norm, solver_var)
+    inv = np.where(drop, 0.0, np.ldexp(1.0, -k))
+    # With L2, f_j**2 <= smoothness / l2: finite.
+    l2_factor = float(np.max(inv) ** 2) if l2 > 0 else 1.0
+    return Rescaling(mean, inv, l2_factor, sq_norm, solver_var)
+
+
 class DataStatistics:
     """Statistics of one dataset ``(X, sample weights)``, each computed once.
 
@@ -226,10 +308,7 @@ class DataStatistics:
         """
         X, xp = self.X, self.xp
         colmax, constant = column_max_abs(X, xp)
-        finfo = np.finfo(np.dtype(str(X.dtype).split(".")[-1]))
-        emin, emax = finfo.minexp + 2, finfo.maxexp - 2
-        _, e = np.frexp(np.where(colmax > 0, colmax, 1.0))
-        e = np.clip(e, emin, emax)
+        e = magnitude_exponents(colmax, X.dtype)
         device = getattr(X, "device", None) if not self.sparse else None
         if self.sparse:
             Xp = X @ sp.diags(np.ldexp(1.0, -e).astype(X.dtype))
@@ -249,43 +328,14 @@ class DataStatistics:
                 Xp = Xp - mean_p
             Xp = Xp * Xp
             sq = xp.mean(Xp, axis=0) if self.sw is None else self.sw @ Xp
-        var_p = np.clip(np.asarray(to_host(sq), dtype=np.float64), 0.0, None)
-        drop = constant if fit_intercept else np.zeros_like(constant)
-        mean = None
-        if mean_p is not None:
-            mean = np.asarray(to_host(mean_p), dtype=np.float64)
-            mean = np.ldexp(mean, e)
-            mean[drop] = colmax[drop] * np.sign(to_host(mean_p))[drop]
-            mean = to_device(mean, xp, device, X.dtype)
-        var_p[drop] = 0.0
-        # log2 of var_j + l2 / smoothness, var_j = var_p * 4**e (no overflow).
-        c = l2 / float(smoothness) if smoothness else l2
-        with np.errstate(divide="ignore"):
-            log_var = np.log2(var_p) + 2.0 * e
-            log_s2 = np.logaddexp2(log_var, np.log2(c) if c > 0 else -np.inf)
-        k = np.where(np.isfinite(log_s2), np.round(0.5 * log_s2), 0.0)
-        tiny = (k < emin) & ~drop & (colmax > 0)
-        if np.any(tiny):
-            # A coefficient of such a feature would need a factor beyond
-            # the dtype's range to move the decision values at all.
-            cols = np.flatnonzero(tiny)
-            raise ValueError(
-                f"The feature(s) at column(s) {cols[:10].tolist()} have "
-                f"magnitudes around {float(np.min(colmax[tiny])):.3g}: a model "
-                "on them needs coefficients beyond the range of "
-                f"{finfo.dtype} (about {float(finfo.max):.3g}). Multiply X by "
-                "a constant (e.g. with StandardScaler), or use an L2 penalty."
-            )
-        k = np.clip(k, emin, emax).astype(int)
-        solver_var = np.ldexp(var_p, 2 * (e - k))
-        sq_norm = float(np.sum(solver_var)) + (1.0 if fit_intercept else 0.0)
-        if not (np.any(k) or np.any(drop)):
-            return Rescaling(mean, None, 1.0, sq_norm, solver_var)
-        inv = np.where(drop, 0.0, np.ldexp(1.0, -k))
-        # With L2, f_j**2 <= smoothness / l2: finite.
-        l2_factor = float(np.max(inv) ** 2) if l2 > 0 else 1.0
-        inv = to_device(inv, xp, device, X.dtype)
-        return Rescaling(mean, inv, l2_factor, sq_norm, solver_var)
+        mean_p = None if mean_p is None else to_host(mean_p)
+        scaled = rescaling_of(colmax, constant, e, mean_p, to_host(sq), X.dtype,
+                              l2, smoothness)
+        if scaled.mean is not None:
+            scaled.mean = to_device(scaled.mean, xp, device, X.dtype)
+        if scaled.inv_scale is not None:
+            scaled.inv_scale = to_device(scaled.inv_scale, xp, device, X.dtype)
+        return scaled
 
     def column_squares(self):
         """Weighted mean square of each column, on the host (float64).

@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 from user_losses.mylosses import SmoothHinge
 
-from skloss import GDLogisticClassifier, _dask
+from skloss import GDLogisticClassifier, _dask_stats
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
@@ -328,7 +328,7 @@ def test_route_sums_equal_the_numpy_route(client):
         sw = None if sw is None else sw / sw.sum()
         ref = Rows(X, Y, sw, scale, True, np)
         dsw = None if sw is None else da.from_array(sw, chunks=40)
-        route, stats = _dask.dask_route_and_statistics(
+        route, stats = _dask_stats.dask_route_and_statistics(
             da.from_array(X, chunks=(40, 5)), da.from_array(Y, chunks=(40, 3)),
             dsw, scale,
         )
@@ -355,11 +355,60 @@ def test_route_sums_equal_the_numpy_route(client):
         assert stats.is_ordinary()
 
 
-def test_extreme_magnitudes_raise_a_clear_error(client):
-    X, y = _data(2)
-    X[:, 1] *= 1e30
-    with pytest.raises(NotImplementedError, match="StandardScaler"):
-        GDLogisticClassifier().fit(da.from_array(X, chunks=50), y)
+def _extreme(X):
+    X = X.copy()
+    X[:, 1] *= 1e300  # its square overflows: rescaled implicitly
+    X[:, 2] *= 1e-200
+    return X
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_rescaling_of_extreme_columns_equals_numpy(client, sparse, fit_intercept,
+                                                   weighted):
+    from skloss._scaling import DataStatistics
+
+    X = _extreme(_data(2)[0])
+    X[:, 3] = 7e250  # constant: dropped with an intercept
+    sw = np.random.default_rng(2).uniform(size=X.shape[0]) if weighted else None
+    sw = None if sw is None else sw / sw.sum()
+    scale = 1.0 / X.shape[0] if sw is None else None
+    Xs = sp.csr_matrix(X) if sparse else X
+    ref = DataStatistics(Xs, sw, scale, np).rescaling(fit_intercept, 1e-3, 0.25)
+    dX = (da.from_array(X, chunks=(60, 4)).map_blocks(sp.csr_matrix) if sparse
+          else da.from_array(X, chunks=(60, 4)))
+    dsw = None if sw is None else da.from_array(sw, chunks=60)
+    y = da.from_array(np.zeros((X.shape[0], 1)), chunks=(60, 1))
+    _, stats = _dask_stats.dask_route_and_statistics(dX, y, dsw, scale)
+    assert not stats.is_ordinary()
+    got = stats.rescaling(fit_intercept, 1e-3, 0.25)
+    np.testing.assert_array_equal(got.inv_scale, ref.inv_scale)
+    np.testing.assert_allclose(got.variances, ref.variances, rtol=1e-9)
+    assert got.sq_norm == pytest.approx(ref.sq_norm, rel=1e-9)
+    assert got.l2_factor == ref.l2_factor
+    if fit_intercept:
+        np.testing.assert_allclose(got.mean, ref.mean, rtol=1e-9)
+    else:
+        assert got.mean is None and ref.mean is None
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_extreme_magnitudes_same_answer_as_numpy(client, n_classes, weighted):
+    # Columns of 1e300 and 1e-200: the same implicit power-of-two rescaling
+    # on the cluster as in memory (it used to raise NotImplementedError).
+    X, y = _data(n_classes)
+    X = _extreme(X)
+    w = np.random.default_rng(1).uniform(0.5, 2.0, X.shape[0]) if weighted else None
+    got, ref = _fit_both(X, y, sample_weight=w, learning_rate="auto")
+    assert np.all(np.isfinite(ref.coef_))
+    # Relative: the coefficients of the extreme columns are 1e-300 and 1e190.
+    np.testing.assert_allclose(got.coef_, ref.coef_, rtol=1e-6)
+    np.testing.assert_allclose(got.intercept_, ref.intercept_, rtol=1e-6)
+    assert got.n_iter_ == ref.n_iter_
+    np.testing.assert_allclose(got.loss_curve_, ref.loss_curve_, rtol=1e-9)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

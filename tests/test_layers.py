@@ -32,6 +32,7 @@ LAYERS = {
     "skloss._newton": 3,
     "skloss._objective": 3,
     "skloss._dask": 3,
+    "skloss._dask_stats": 3,
     "skloss.optim": 4,
     "skloss._labels": 5,
     "skloss._dask_fit": 5,
