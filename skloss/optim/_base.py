@@ -7,43 +7,11 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar, NamedTuple
 
-import numpy as np
-
 from .._exceptions import DivergenceError
+from ._parameters import vdot
 
 # A cost this many times the initial cost (plus one) counts as divergence.
 _RUNAWAY_FACTOR = 1e4
-
-
-def vdot(xp, a, b):
-    """The inner product of two parameter arrays, as a Python float.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skloss.optim._base import vdot
-    >>> vdot(np, np.ones((2, 1)), np.full((2, 1), 3.0))
-    6.0
-    """
-    if isinstance(a, np.ndarray):
-        # One BLAS call instead of a product array and a reduction.
-        return float(np.dot(a.ravel(), b.ravel()))
-    return float(xp.sum(a * b))
-
-
-def all_finite(xp, a):
-    """Whether every entry of the parameter-sized array ``a`` is finite.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skloss.optim._base import all_finite
-    >>> all_finite(np, np.array([[1.0], [np.nan]]))
-    False
-    """
-    if isinstance(a, np.ndarray):
-        return bool(np.isfinite(a).all())
-    return bool(xp.all(xp.isfinite(a)))
 
 
 @dataclass

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._base import Epoch, Solver, SolverState, all_finite, vdot
+from ._base import Epoch, Solver, SolverState
+from ._parameters import all_finite, vdot
 
 
 @dataclass

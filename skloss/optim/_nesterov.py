@@ -17,7 +17,8 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ._base import Epoch, Solver, SolverState, all_finite, vdot
+from ._base import Epoch, Solver, SolverState
+from ._parameters import all_finite, vdot
 
 
 @dataclass
