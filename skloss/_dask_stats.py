@@ -69,15 +69,19 @@ def _block_scaled_sums(X, y, sw, factors, centre, squares=False):
     """
     if sp.issparse(X):
         Xp = X.astype(np.float64) @ sp.diags(factors)
-        if squares:
-            Xp = Xp.multiply(Xp)
-        total = (np.asarray(Xp.sum(axis=0)).ravel() if sw is None
-                 else np.asarray(Xp.T @ sw).ravel())
-        if squares and centre is not None:
-            # sum w (x - c)^2 = sum w x^2 - 2 c sum w x + c^2 sum w
-            sums = _block_scaled_sums(X, y, sw, factors, None)
+
+        def column_sums(A):
+            return (np.asarray(A.sum(axis=0)).ravel() if sw is None
+                    else np.asarray(A.T @ sw).ravel())
+
+        if not squares:
+            return column_sums(Xp)
+        total = column_sums(Xp.multiply(Xp))
+        if centre is not None:
+            # sum w (x - c)^2 = sum w x^2 - 2 c sum w x + c^2 sum w, without
+            # densifying the block
             weight = X.shape[0] if sw is None else float(np.sum(sw))
-            total = total - 2.0 * centre * sums + centre**2 * weight
+            total = total - 2.0 * centre * column_sums(Xp) + centre**2 * weight
         return total
     Xp = np.asarray(X, dtype=np.float64) * factors
     if squares:
