@@ -88,8 +88,9 @@ class GDLogisticClassifier(
         factor at each epoch (textbook gradient descent with "gd"). "auto"
         picks a step that cannot diverge, whatever the scaling of the
         data: for "gd", ``1 / L`` (L a bound on the smoothness of the cost)
-        then Barzilai-Borwein steps safeguarded by a backtracking line
-        search; for "nesterov", backtracking from ``1 / L``; for "sgd",
+        then limited-memory BFGS steps on smooth costs without L1 and
+        Barzilai-Borwein steps otherwise, safeguarded by a backtracking
+        line search; for "nesterov", backtracking from ``1 / L``; for "sgd",
         ``(1 - momentum) / L_max`` with ``L_max`` the largest per-sample
         smoothness, so every mini-batch step descends; for "adam", 0.01
         (Adam's steps do not depend on the gradient's scale). With "gd"

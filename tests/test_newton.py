@@ -9,6 +9,7 @@ from skloss import GDLogisticClassifier
 from skloss._objective import LinearObjective
 from skloss._penalties import make_penalty
 from skloss.losses import LogLoss, ModifiedHuber, SquaredHinge
+from skloss.optim import GradientDescent
 
 
 def _problem(rng, n=80, d=4, K=1):
@@ -119,9 +120,20 @@ def test_weighted_equals_repeated_at_the_defaults(loss):
                                atol=1e-10)
 
 
-def test_tol_none_takes_no_newton_epochs(rng):
-    # A fixed number of epochs is the Barzilai-Borwein method as it is.
+def test_tol_none_takes_no_newton_epochs(monkeypatch):
+    # A fixed number of epochs is the gradient method as it is (the Newton
+    # finish is for a stopping test to reach).
+    calls = []
+    newton_epoch = GradientDescent._newton_epoch
+    monkeypatch.setattr(
+        GradientDescent, "_newton_epoch",
+        lambda self, *args: calls.append(1) or newton_epoch(self, *args),
+    )
     X, y, sw = _sample_weight_check_problem()
+    GDLogisticClassifier(loss="squared_hinge", max_iter=300).fit(
+        X, y, sample_weight=sw)
+    assert calls  # the patch sees the Newton finish of a default fit
+    calls.clear()
     clf = GDLogisticClassifier(loss="squared_hinge", tol=None, max_iter=300)
     clf.fit(X, y, sample_weight=sw)
-    assert all(step != 1.0 for step in clf.step_sizes_[1:])
+    assert clf.n_iter_ == 300 and not calls

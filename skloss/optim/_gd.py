@@ -7,10 +7,12 @@ Barzilai-Borwein steps, safeguarded by a non-monotone backtracking line
 search (Wright, Nowak & Figueiredo, "Sparse reconstruction by separable
 approximation", 2009), so no step size needs tuning. "auto" also iterates
 in standardized coordinates (a diagonal preconditioner that keeps the
-optimum), uses adaptive (ABBmin) Barzilai-Borwein steps on smooth costs,
-finishes with damped Newton steps where the objective offers them (a loss
-with a second derivative, see ``skloss._newton``) and, on large dense data,
-warm-starts from a solve on every 16th sample.
+optimum), uses limited-memory BFGS directions on smooth costs without L1
+(adaptive, ABBmin, Barzilai-Borwein steps where there is no curvature
+pair yet or a direction fails), finishes with damped Newton steps where
+the objective offers them (a loss with a second derivative, see
+``skloss._newton``) and, on large dense data, warm-starts from a solve on
+every 16th sample.
 """
 
 import math
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._base import Epoch, Solver, SolverState
+from ._lbfgs import LimitedMemoryBFGS
 from ._parameters import all_finite, vdot
 
 
@@ -108,6 +111,8 @@ class GradientDescent(Solver):
     _MEMORY = 10
     # Largest gradient entry below which "auto" tries Newton epochs.
     _NEWTON_FROM = 1e-3
+    # Curvature pairs of the limited-memory BFGS direction (as L-BFGS-B).
+    _LBFGS_MEMORY = 10
     # Smoothing continuation on kinked costs (see _continuation): the first
     # and last widths of the approximations.
     _MU_START = 1.0
@@ -200,21 +205,39 @@ class GradientDescent(Solver):
         The objective's Newton direction (a loss with a second derivative,
         see :mod:`skloss._newton`) with an Armijo backtracking search from
         the full step; None when there is no direction or it does not
-        descend, and Barzilai-Borwein carries on alone.
+        descend, and the gradient steps carry on alone.
         """
         direction = objective.newton_direction(theta)
         if direction is None:
             return None
+        return self._backtrack(objective, theta, f, g, direction)
+
+    def _quasi_newton_epoch(self, objective, theta, f, g, bfgs):
+        """A limited-memory BFGS step from ``theta``: ``(theta, f, g, alpha)``.
+
+        The direction of the last curvature pairs (see
+        :class:`~skloss.optim._lbfgs.LimitedMemoryBFGS`; its initial matrix
+        ``gamma I`` gives it its scale), with a backtracking search from the
+        full step; None when it does not descend, and Barzilai-Borwein takes
+        the epoch.
+        """
+        return self._backtrack(objective, theta, f, g, bfgs.direction(g))
+
+    def _backtrack(self, objective, theta, f, g, direction):
+        """``(theta, f, g, alpha)`` of the first ``alpha`` in 1, 1/2, ...,
+        2**-29 whose smooth cost is below ``f + sigma alpha g.direction``
+        (Armijo's condition, ``f`` the cost at ``theta``); None if it is not
+        a descent direction or none is."""
         slope = vdot(objective.xp, g, direction)
-        if not slope < 0:
+        if not (math.isfinite(slope) and slope < 0):
             return None
-        damping = 1.0
+        alpha = 1.0
         for _ in range(30):
-            theta_new = theta + damping * direction
+            theta_new = theta + alpha * direction
             f_new, g_new = objective.smooth_value_gradient(theta_new)
-            if math.isfinite(f_new) and f_new <= f + self._SIGMA * damping * slope:
-                return theta_new, f_new, g_new, damping
-            damping *= 0.5
+            if math.isfinite(f_new) and f_new <= f + self._SIGMA * alpha * slope:
+                return theta_new, f_new, g_new, alpha
+            alpha *= 0.5
         return None
 
     def _grad_map_norm(self, xp, d, step):
@@ -292,23 +315,40 @@ class GradientDescent(Solver):
             short_steps = deque(maxlen=3)
             tau = 0.5
             use_bb1 = True
-            newton = newton_ok
+            # A smooth cost without L1 (prox is the identity): limited-memory
+            # BFGS directions once a step has given a curvature pair, the
+            # Barzilai-Borwein step for the first epoch and whenever a
+            # direction fails (standardized digits, 10 classes: 144 -> 90 epochs).
+            bfgs = (
+                LimitedMemoryBFGS(xp, self._LBFGS_MEMORY)
+                if smooth and not objective.penalty.has_l1 else None
+            )
             if newton_from is None:
                 newton_from = max(self._NEWTON_FROM, self.tol) if newton_ok else 0.0
+            newton_wait = 0
             grad_map = math.inf
             while True:
                 f_ref = max(recent)
-                accepted = newton_epoch = False
-                if newton and grad_map <= newton_from:
+                accepted = along_direction = False
+                found = None
+                newton_wait -= 1
+                if newton_ok and grad_map <= newton_from and newton_wait <= 0:
                     found = self._newton_epoch(objective, theta, f, g)
                     if found is None:
-                        newton = False  # singular or no descent: BB only
-                    else:
-                        accepted = newton_epoch = True
-                        theta_new, f_new, g_new, used = found
-                        cost = f_new
-                        d = theta_new - theta
-                        dd = vdot(xp, d, d)
+                        # Singular (no sample of some output on a curved
+                        # piece) or no descent: the pieces the samples sit
+                        # on are not settled yet; try again _MEMORY epochs on.
+                        newton_wait = self._MEMORY
+                if found is None and bfgs:
+                    found = self._quasi_newton_epoch(objective, theta, f, g, bfgs)
+                    if found is None:
+                        bfgs.reset()  # start the estimate again from BB
+                if found is not None:
+                    accepted = along_direction = True
+                    theta_new, f_new, g_new, used = found
+                    cost = f_new
+                    d = theta_new - theta
+                    dd = vdot(xp, d, d)
                 for _ in range(0 if accepted else 60):
                     theta_new = objective.prox(theta - step * g, step)
                     d = theta_new - theta
@@ -332,15 +372,25 @@ class GradientDescent(Solver):
                     # rejected step; stay and restart from 1 / L.
                     theta_new, f_new, g_new, cost = theta, f, g, recent[-1]
                     d, dd = theta - theta, 0.0
-                if newton_epoch:
+                if along_direction:
                     # The gradient at the new point itself (no L1 part).
                     grad_map = self._grad_map_norm(xp, g_new, 1.0)
                 else:
+                    # 0 also where the step cannot move theta at all (the
+                    # float32 optimum to its precision).
                     grad_map = (
                         self._grad_map_norm(xp, d, step) if accepted else math.inf
                     )
                     used = step
                 yv = g_new - g
+                if bfgs is not None and accepted:
+                    if f_new < f:
+                        bfgs.update(d, yv)
+                    else:
+                        # No measurable decrease: at the optimum to rounding
+                        # (tol=None runs on), where pairs of rounding noise
+                        # would scale the direction up (1e-10 jitter).
+                        bfgs.reset()
                 sy = vdot(xp, d, yv)
                 if sy > 0:
                     bb1, bb2 = dd / sy, sy / vdot(xp, yv, yv)
@@ -351,7 +401,7 @@ class GradientDescent(Solver):
                         step, tau = min(short_steps), 0.9 * tau
                     else:
                         step, tau = bb1, 1.1 * tau
-                else:
+                elif not along_direction:
                     step = min(used * 2.0, 1e12) if used > 0 else safe
                 if not accepted:
                     step = safe
