@@ -212,17 +212,6 @@ class GradientDescent(Solver):
             return None
         return self._backtrack(objective, theta, f, g, direction)
 
-    def _quasi_newton_epoch(self, objective, theta, f, g, bfgs):
-        """A limited-memory BFGS step from ``theta``: ``(theta, f, g, alpha)``.
-
-        The direction of the last curvature pairs (see
-        :class:`~skloss.optim._lbfgs.LimitedMemoryBFGS`; its initial matrix
-        ``gamma I`` gives it its scale), with a backtracking search from the
-        full step; None when it does not descend, and Barzilai-Borwein takes
-        the epoch.
-        """
-        return self._backtrack(objective, theta, f, g, bfgs.direction(g))
-
     def _backtrack(self, objective, theta, f, g, direction):
         """``(theta, f, g, alpha)`` of the first ``alpha`` in 1, 1/2, ...,
         2**-29 whose smooth cost is below ``f + sigma alpha g.direction``
@@ -340,7 +329,10 @@ class GradientDescent(Solver):
                         # on are not settled yet; try again _MEMORY epochs on.
                         newton_wait = self._MEMORY
                 if found is None and bfgs:
-                    found = self._quasi_newton_epoch(objective, theta, f, g, bfgs)
+                    # Backtracking from the full step: the initial matrix
+                    # gamma I gives the direction its scale.
+                    found = self._backtrack(objective, theta, f, g,
+                                            bfgs.direction(g))
                     if found is None:
                         bfgs.reset()  # start the estimate again from BB
                 if found is not None:
@@ -383,17 +375,18 @@ class GradientDescent(Solver):
                     )
                     used = step
                 yv = g_new - g
+                sy = vdot(xp, d, yv)
+                yy = vdot(xp, yv, yv) if sy > 0 else 0.0
                 if bfgs is not None and accepted:
                     if f_new < f:
-                        bfgs.update(d, yv)
+                        bfgs.update(d, yv, sy, yy)
                     else:
                         # No measurable decrease: at the optimum to rounding
                         # (tol=None runs on), where pairs of rounding noise
                         # would scale the direction up (1e-10 jitter).
                         bfgs.reset()
-                sy = vdot(xp, d, yv)
                 if sy > 0:
-                    bb1, bb2 = dd / sy, sy / vdot(xp, yv, yv)
+                    bb1, bb2 = dd / sy, sy / yy
                     short_steps.append(bb2)
                     if not smooth:
                         step, use_bb1 = (bb1 if use_bb1 else bb2), not use_bb1

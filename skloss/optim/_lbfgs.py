@@ -51,15 +51,19 @@ class LimitedMemoryBFGS:
         """Forget every pair (the next direction is the caller's)."""
         self.pairs.clear()
 
-    def update(self, s, y):
+    def update(self, s, y, sy=None, yy=None):
         """Keep the pair ``(s, y)`` if its curvature ``s.y`` is positive.
 
         A pair of non-positive (or negligible) curvature would make the
-        estimate indefinite; it is skipped, as in L-BFGS-B. Returns whether
-        the pair was kept.
+        estimate indefinite; it is skipped, as in L-BFGS-B. ``sy`` and
+        ``yy``, the products ``s.y`` and ``y.y``, are computed unless the
+        caller has them (gd's Barzilai-Borwein steps need them too). Returns
+        whether the pair was kept.
         """
-        sy = vdot(self.xp, s, y)
-        yy = vdot(self.xp, y, y)
+        if sy is None:
+            sy = vdot(self.xp, s, y)
+        if yy is None:
+            yy = vdot(self.xp, y, y)
         if not (sy > 1e-10 * yy and yy > 0):
             return False
         self.pairs.append((s, y, 1.0 / sy, sy / yy))
