@@ -16,6 +16,8 @@ preconditioning), so it maps to the solver's coordinates by the linear
 ``from_model``.
 """
 
+import warnings
+
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
@@ -134,7 +136,8 @@ def newton_direction(objective, theta, weights):
     array of the shape of ``theta``, or None
         The step in ``objective``'s coordinates; None where the Hessian is
         singular (no curvature in some direction: no L2 and no sample on a
-        curved piece) or the step is not finite.
+        curved piece), too ill-conditioned to solve in floating point, or
+        the step is not finite.
 
     Examples
     --------
@@ -167,9 +170,13 @@ def newton_direction(objective, theta, weights):
         grad[:d, k] += l2 * W[:, k]
         hess[k, :d, :d] += l2 * np.eye(d)
         try:
-            step[:m, k] = -scipy.linalg.solve(hess[k, :m, :m], grad[:m, k],
-                                              assume_a="pos")
-        except (np.linalg.LinAlgError, ValueError):
+            # Ill-conditioned (rcond below machine precision: a constant
+            # column without L2, a huge offset) is as unusable as singular.
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
+                step[:m, k] = -scipy.linalg.solve(hess[k, :m, :m], grad[:m, k],
+                                                  assume_a="pos")
+        except (np.linalg.LinAlgError, ValueError, scipy.linalg.LinAlgWarning):
             return None
     if not np.all(np.isfinite(step)):
         return None

@@ -3,12 +3,15 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import shuffle
 
 from skloss import GDLogisticClassifier
 from skloss._objective import LinearObjective
 from skloss._penalties import make_penalty
-from skloss.losses import LogLoss, ModifiedHuber, SquaredHinge
+from skloss.losses import Focal, LogLoss, ModifiedHuber, SquaredHinge
 from skloss.optim import GradientDescent
 
 
@@ -20,6 +23,9 @@ def _problem(rng, n=80, d=4, K=1):
 
 def _derivatives(name, y, raw):
     """First and second derivatives of the loss in raw, from the formulas."""
+    if name == "LogLoss":  # log(1 + e^r) - y r
+        p = 1 / (1 + np.exp(-raw))
+        return p - y, p * (1 - p)
     s = 2 * y - 1
     z = s * raw
     if name == "SquaredHinge":  # max(0, 1 - z)^2
@@ -30,7 +36,7 @@ def _derivatives(name, y, raw):
     return first, 2.0 * inner
 
 
-@pytest.mark.parametrize("loss", [SquaredHinge(), ModifiedHuber()])
+@pytest.mark.parametrize("loss", [LogLoss(), SquaredHinge(), ModifiedHuber()])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("K", [1, 3])
 @pytest.mark.parametrize("sparse", [False, True])
@@ -71,10 +77,12 @@ def test_direction_is_minus_inverse_hessian_times_gradient(
 def test_no_direction_where_newton_does_not_apply(rng):
     X, y = _problem(rng)
     cases = [
-        LinearObjective(LogLoss(), X, y),  # no hessian
+        LinearObjective(Focal(), X, y),  # no hessian
         LinearObjective(SquaredHinge(), X, y, penalty=make_penalty("l1", 0.1)),
         LinearObjective(SquaredHinge(), rng.standard_normal((30, 300)),
                         (rng.random(30) < 0.5).astype(float)),  # too wide
+        # A constant column without L2: the Hessian is singular to rounding.
+        LinearObjective(LogLoss(), np.column_stack([X, np.full(80, 7.0)]), y),
     ]
     for objective in cases:
         assert objective.newton_direction(objective.zeros()) is None
@@ -137,3 +145,67 @@ def test_tol_none_takes_no_newton_epochs(monkeypatch):
     clf = GDLogisticClassifier(loss="squared_hinge", tol=None, max_iter=300)
     clf.fit(X, y, sample_weight=sw)
     assert clf.n_iter_ == 300 and not calls
+
+
+def _standardized_cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _first_newton_epochs(monkeypatch):
+    """Epochs at which gd "auto" tries a Newton step, filled as it trains."""
+    epochs, current = [], [0]
+    newton_epoch = GradientDescent._newton_epoch
+    monkeypatch.setattr(
+        GradientDescent, "_newton_epoch",
+        lambda self, *args: epochs.append(current[0]) or newton_epoch(self, *args),
+    )
+    return epochs, lambda epoch: current.__setitem__(0, epoch)
+
+
+@pytest.mark.parametrize("per_coef, first", [(0.5, 16), (1.0, 31)])
+def test_newton_waits_as_many_epochs_as_a_newton_step_costs(
+    monkeypatch, per_coef, first
+):
+    # Ski rental: gradient epochs first, as many as one Newton step costs
+    # (_NEWTON_EPOCHS_PER_COEF per parameter; 31 parameters here).
+    X, y = _standardized_cancer()
+    objective = LinearObjective(LogLoss(), X, y.astype(float),
+                                penalty=make_penalty("l2", 1 / len(y)))
+    tried, on_epoch_begin = _first_newton_epochs(monkeypatch)
+    monkeypatch.setattr(GradientDescent, "_NEWTON_EPOCHS_PER_COEF", per_coef)
+    GradientDescent(tol=1e-12, max_iter=60).minimize(
+        objective, objective.zeros(), on_epoch_begin=on_epoch_begin)
+    assert tried[0] == first
+
+
+def test_log_loss_newton_finish_reaches_the_optimum_sooner(monkeypatch):
+    # Reference: scikit-learn's Newton-Cholesky solver on the same cost,
+    # mean log loss + alpha / 2 |w|^2, i.e. C = 1 / (alpha n).
+    X, y = _standardized_cancer()
+    alpha = 1 / len(y)
+    reference = LogisticRegression(solver="newton-cholesky", C=1.0, tol=1e-12,
+                                   max_iter=100).fit(X, y)
+    tried, _ = _first_newton_epochs(monkeypatch)
+    clf = GDLogisticClassifier(alpha=alpha, tol=1e-10).fit(X, y)
+    assert tried
+    np.testing.assert_allclose(clf.coef_, reference.coef_, rtol=1e-7,
+                               atol=1e-8)
+    monkeypatch.setattr(GradientDescent, "_NEWTON_EPOCHS_PER_COEF", 1e9)
+    tried.clear()
+    gradient_only = GDLogisticClassifier(alpha=alpha, tol=1e-10).fit(X, y)
+    assert not tried
+    assert clf.n_iter_ < gradient_only.n_iter_
+
+
+def test_newton_step_at_the_cost_rounding_level_is_taken_whole():
+    # One zero feature, 26 positives in 27: the optimum is b = log(26), W = 0.
+    # Near it the decrease of a Newton step is below the cost's rounding
+    # error; the approximate Wolfe test accepts the full step where Armijo's
+    # halved it and the fit stalled at a gradient of 4e-10 for 5,000 epochs.
+    X = np.zeros((27, 1))
+    y = np.r_[0, np.ones(26, dtype=int)]
+    clf = GDLogisticClassifier(alpha=1e-2, tol=1e-10, max_iter=100).fit(X, y)
+    assert clf.n_iter_ < 20
+    np.testing.assert_allclose(clf.intercept_, np.log(26), rtol=1e-14)
+    assert clf.coef_.ravel()[0] == 0.0

@@ -191,8 +191,8 @@ class Loss(BaseEstimator):
     def hessian(self, y, raw):
         """Second derivative of a binary loss with respect to ``raw``.
 
-        Optional. A binary loss that implements it (modified Huber, squared
-        hinge) lets ``solver="gd"`` with ``learning_rate="auto"`` finish
+        Optional. A binary loss that implements it (log loss, modified
+        Huber, squared hinge) lets ``solver="gd"`` with ``learning_rate="auto"`` finish
         with Newton steps, which reach the optimum of a piecewise-quadratic
         cost exactly where gradient steps only approach it;
         :func:`~skloss.check_loss` compares it with finite differences of

@@ -107,6 +107,12 @@ class LogLoss(SigmoidLink, Loss):
         loss = w * t * softplus_neg + (1.0 - t) * softplus_pos
         return loss, (1.0 - t) * proba - w * t * proba_neg
 
+    def hessian(self, y, raw):
+        xp, _ = get_namespace(raw)
+        _, proba, proba_neg = sigmoid_parts(raw, xp)
+        t = self._target(y)
+        return proba * proba_neg * ((1.0 - t) + float(self.pos_weight) * t)
+
 
 @register_loss("hinge")
 class Hinge(Loss):
