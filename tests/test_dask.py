@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from sklearn.utils.fixes import parse_version
 
-from skloss import GDLogisticClassifier
-from skloss import _dask
+from skloss import GDLogisticClassifier, _dask
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
@@ -93,36 +92,31 @@ dask_ml_search = pytest.mark.xfail(
 LEARNING_RATES = {"learning_rate": [0.01, 0.1, 1.0]}
 
 
-@dask_ml_search
-def test_incremental_search_over_learning_rates(client):
-    model_selection = pytest.importorskip("dask_ml.model_selection")
+def _binary_blocks():
+    """``_data(2)`` as dask arrays of three row blocks."""
     X, y = _data(2)
-    dX, dy = da.from_array(X, chunks=40), da.from_array(y, chunks=40)
-    search = model_selection.IncrementalSearchCV(
-        GDLogisticClassifier(solver="sgd", random_state=0), LEARNING_RATES,
-        n_initial_parameters="grid", max_iter=3, random_state=0,
-        decay_rate=None,
-    )
-    search.fit(dX, dy, classes=[0, 1])
-    assert search.best_params_["learning_rate"] in (0.01, 0.1, 1.0)
-    assert len(search.cv_results_["params"]) == 3
+    return da.from_array(X, chunks=40), da.from_array(y, chunks=40)
 
 
 @dask_ml_search
-def test_hyperband_search_over_learning_rates(client):
+@pytest.mark.parametrize("search_name, params", [
+    ("IncrementalSearchCV",
+     {"n_initial_parameters": "grid", "max_iter": 3, "decay_rate": None}),
+    ("HyperbandSearchCV", {"max_iter": 9}),
+])
+def test_dask_ml_search_over_learning_rates(client, search_name, params):
     model_selection = pytest.importorskip("dask_ml.model_selection")
-    X, y = _data(2)
-    dX, dy = da.from_array(X, chunks=40), da.from_array(y, chunks=40)
-    search = model_selection.HyperbandSearchCV(
+    dX, dy = _binary_blocks()
+    search = getattr(model_selection, search_name)(
         GDLogisticClassifier(solver="sgd", random_state=0), LEARNING_RATES,
-        max_iter=9, random_state=0,
+        random_state=0, **params,
     )
     search.fit(dX, dy, classes=[0, 1])
-    # Each model's history is its partial_fit calls on training blocks.
-    assert {h["learning_rate"] for h in search.cv_results_["params"]} <= {
-        0.01, 0.1, 1.0}
-    assert search.best_estimator_.n_iter_ >= 1
+    tried = {p["learning_rate"] for p in search.cv_results_["params"]}
+    assert tried == {0.01, 0.1, 1.0}
     assert search.best_score_ == max(search.cv_results_["test_score"])
+    # Trained by partial_fit calls on the training blocks.
+    assert search.best_estimator_.n_iter_ >= 1
 
 
 def test_grid_search_on_dask_joblib_backend_with_processes():
