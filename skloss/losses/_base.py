@@ -192,9 +192,10 @@ class Loss(BaseEstimator):
         """Second derivative of a binary loss with respect to ``raw``.
 
         Optional. A binary loss that implements it (log loss, modified
-        Huber, squared hinge) lets ``solver="gd"`` with ``learning_rate="auto"`` finish
-        with Newton steps, which reach the optimum of a piecewise-quadratic
-        cost exactly where gradient steps only approach it;
+        Huber, squared hinge) lets ``solver="gd"`` with
+        ``learning_rate="auto"`` finish with Newton steps, which reach the
+        optimum of a piecewise-quadratic cost exactly where gradient steps
+        only approach it, and the last digits of a smooth one in a few;
         :func:`~skloss.check_loss` compares it with finite differences of
         :meth:`gradient`. At a kink of the gradient either one-sided value
         will do.

@@ -231,11 +231,11 @@ class GradientDescent(Solver):
         cost's rounding error, while the gradient still measures progress:
         Hager and Zhang's approximate Wolfe conditions (SIAM J. Optim. 16,
         2005) accept a step whose cost is within ``_COST_ROUNDING`` of
-        ``f`` (relative) and whose slope along the direction has shrunk,
-        ``(2 delta - 1) s0 >= s <= sigma' s0`` reversed for a descent
-        direction. Without them a Newton step at a gradient of 1e-9 was
-        halved by one unit of rounding in the cost and the fit stalled
-        above ``tol=1e-10``.
+        ``f`` (relative) and whose slope ``s`` along the direction has
+        shrunk from ``s0 < 0`` to ``0.9 s0 <= s <= -0.8 s0`` (their
+        ``sigma = 0.9``, ``delta = 0.1``). Without them a Newton step at a
+        gradient of 1e-9 was halved by one unit of rounding in the cost
+        and the fit stalled above ``tol=1e-10``.
         """
         xp = objective.xp
         slope = vdot(xp, g, direction)
