@@ -152,7 +152,7 @@ def _standardized_cancer():
     return StandardScaler().fit_transform(X), y
 
 
-def _first_newton_epochs(monkeypatch):
+def _newton_attempts(monkeypatch):
     """Epochs at which gd "auto" tries a Newton step, filled as it trains."""
     epochs, current = [], [0]
     newton_epoch = GradientDescent._newton_epoch
@@ -172,7 +172,7 @@ def test_newton_waits_as_many_epochs_as_a_newton_step_costs(
     X, y = _standardized_cancer()
     objective = LinearObjective(LogLoss(), X, y.astype(float),
                                 penalty=make_penalty("l2", 1 / len(y)))
-    tried, on_epoch_begin = _first_newton_epochs(monkeypatch)
+    tried, on_epoch_begin = _newton_attempts(monkeypatch)
     monkeypatch.setattr(GradientDescent, "_NEWTON_EPOCHS_PER_COEF", per_coef)
     GradientDescent(tol=1e-12, max_iter=60).minimize(
         objective, objective.zeros(), on_epoch_begin=on_epoch_begin)
@@ -186,7 +186,7 @@ def test_log_loss_newton_finish_reaches_the_optimum_sooner(monkeypatch):
     alpha = 1 / len(y)
     reference = LogisticRegression(solver="newton-cholesky", C=1.0, tol=1e-12,
                                    max_iter=100).fit(X, y)
-    tried, _ = _first_newton_epochs(monkeypatch)
+    tried, _ = _newton_attempts(monkeypatch)
     clf = GDLogisticClassifier(alpha=alpha, tol=1e-10).fit(X, y)
     assert tried
     np.testing.assert_allclose(clf.coef_, reference.coef_, rtol=1e-7,
