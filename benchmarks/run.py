@@ -52,6 +52,7 @@ from skloss._objective import LinearObjective
 from skloss._parallel import epoch_threads, one_blas_thread, run_blocks
 from skloss._penalties import make_penalty
 from skloss.losses import LogLoss, SoftmaxCrossEntropy
+from skloss.optim import StochasticGradient
 
 TARGETS = ("P1", "P2", "P3", "P4", "P5", "P6")
 ROWS = []
@@ -281,6 +282,10 @@ def p3_minibatch(args, rng):
     Xtr, Xte, ytr, yte = train_test_split(X, y, random_state=0)
     alpha = 1e-4
     scores = {}
+    # The floors gather batches of the size the default fit takes.
+    batch = StochasticGradient().default_batch_size(
+        LinearObjective(LogLoss(), Xtr, ytr.astype(Xtr.dtype)), {"row_bytes"}
+    )
 
     def ours():
         clf = GDLogisticClassifier(
@@ -301,11 +306,11 @@ def p3_minibatch(args, rng):
         n = Xtr.shape[0]
         for _ in range(20):
             order = order_rng.permutation(n)
-            for start in range(0, n, 256):
-                Xtr[order[start : start + 256]]
+            for start in range(0, n, batch):
+                Xtr[order[start : start + batch]]
 
     def minimal_sgd(one_thread):
-        # The least a NumPy mini-batch SGD of log loss does, at batch 256:
+        # The least a NumPy mini-batch SGD of log loss does, at that batch:
         # gather the rows (np.take into a reused buffer), one product each
         # way, the loss and its gradient (LogLoss's in-place fast path, as
         # the epoch cost needs the loss) and an in-place update. No
@@ -316,7 +321,7 @@ def p3_minibatch(args, rng):
         n, d = Xtr.shape
         y01 = ytr.astype(Xtr.dtype)
         loss = LogLoss()
-        buf = np.empty((256, d), dtype=Xtr.dtype)
+        buf = np.empty((batch, d), dtype=Xtr.dtype)
         w, b, step = np.zeros(d), 0.0, 0.05
         with one_blas_thread() if one_thread else nullcontext():
             b = _minimal_epochs(order_rng, n, y01, loss, buf, w, b, step)
@@ -326,8 +331,8 @@ def p3_minibatch(args, rng):
         for _ in range(20):
             order = order_rng.permutation(n)
             total = 0.0
-            for start in range(0, n, 256):
-                idx = order[start : start + 256]
+            for start in range(0, n, batch):
+                idx = order[start : start + batch]
                 m = idx.shape[0]
                 Xb = np.take(Xtr, idx, axis=0, out=buf[:m], mode="clip")
                 raw = Xb @ w
@@ -361,7 +366,7 @@ def p3_minibatch(args, rng):
     )
     report(
         "P3",
-        "floor: gathering shuffled batches of 256 rows",
+        f"floor: gathering shuffled batches of {batch} rows",
         t_floor,
         t_ref,
         0.5,
@@ -371,7 +376,7 @@ def p3_minibatch(args, rng):
     )
     report(
         "P3",
-        "floor: minimal NumPy mini-batch SGD, batch 256",
+        f"floor: minimal NumPy mini-batch SGD, batch {batch}",
         t_minimal,
         t_ref,
         0.5,

@@ -112,10 +112,13 @@ class GDLogisticClassifier(
         ``momentum > 0``). For Nesterov acceleration of full-batch descent
         use ``solver="nesterov"``.
     batch_size : int or None, default=None
-        The most samples per mini-batch of "sgd" and "adam"; None means
-        256. Each epoch is cut into ``ceil(n_samples / batch_size)``
-        batches of equal size (within one sample). Full-batch solvers
-        ignore it.
+        The most samples per mini-batch of "sgd" and "adam". None means
+        256, or on large data as many rows as fill 1 MiB, but no more than
+        ``n_samples / 64`` (1,310 of 150,000 x 100 float64 rows): each step
+        has a fixed cost, which small batches of large data pay thousands
+        of times an epoch. Each epoch is cut into
+        ``ceil(n_samples / batch_size)`` batches of equal size (within one
+        sample). Full-batch solvers ignore it.
     max_iter : int, default=1000
         Maximum number of epochs (full passes over the data).
     tol : float or None, default=1e-6

@@ -200,6 +200,18 @@ class LinearObjective(RowViewsMixin):
         size = getattr(self.X.dtype, "itemsize", None)  # array API: no itemsize
         return size if size is not None else self.xp.finfo(self.X.dtype).bits // 8
 
+    @property
+    def row_bytes(self):
+        """Mean bytes of one row of ``X``: what a mini-batch of rows moves.
+
+        Dense: ``n_features * itemsize``; CSR: the row's stored values and
+        their column indices.
+        """
+        if self.sparse:
+            stored = self.X.nnz / max(self.n_samples, 1)
+            return stored * (self.itemsize + self.X.indices.dtype.itemsize)
+        return self.n_features * self.itemsize
+
     # -- model <-> solver parameters ----------------------------------------
     def to_model(self, theta):
         """Model parameters (W, b) of solver parameters (W, c): b = c - mu.W."""

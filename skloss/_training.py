@@ -185,7 +185,7 @@ class TrainingMixin:
         )
         if self.solver in MINIBATCH_SOLVERS:
             params.update(
-                batch_size=256 if self.batch_size is None else self.batch_size,
+                batch_size=self.batch_size,
                 shuffle=self.shuffle,
                 random_state=rng,
             )

@@ -4,12 +4,14 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
 from skloss import GDLogisticClassifier
 from skloss._objective import LinearObjective
 from skloss._penalties import make_penalty
-from skloss.losses import SquaredHinge
+from skloss.losses import LogLoss, SquaredHinge
 from skloss.optim import StochasticGradient
 
 ALPHA = 1e-2
@@ -79,6 +81,52 @@ def test_an_epoch_is_batches_of_equal_size(solver, cancer, monkeypatch):
     expected = [len(part) for part in np.array_split(np.arange(569), 9)]
     assert sorted(expected) == [63] * 7 + [64] * 2
     assert sizes == expected * 2
+
+
+@pytest.mark.parametrize(
+    "shape, dtype, sparse, expected",
+    [
+        ((569, 30), np.float64, False, 256),  # small data: 256
+        ((150_000, 100), np.float64, False, 2**20 // 800),  # rows in 1 MiB
+        ((150_000, 100), np.float32, False, 150_000 // 64),  # 64 steps an epoch
+        ((40_000, 20), np.float64, False, 40_000 // 64),
+        ((2_000, 5_000), np.float64, False, 256),  # wide rows: the floor
+        # CSR, 10 stored entries a row of 1,000 (120 bytes): the cap, where
+        # dense rows of 1,000 would give the floor.
+        ((150_000, 1_000), np.float64, True, 150_000 // 64),
+    ],
+)
+def test_default_batch_size_fills_a_mebibyte_of_rows(shape, dtype, sparse, expected):
+    n, d = shape
+    if sparse:
+        cols = np.tile(np.arange(10), n)
+        X = sp.csr_matrix(
+            (np.ones(10 * n, dtype=dtype), cols, np.arange(0, 10 * n + 1, 10)),
+            shape=shape,
+        )
+    else:
+        X = np.broadcast_to(np.zeros(1, dtype=dtype), shape)  # no memory
+    obj = LinearObjective(LogLoss(), X, np.zeros(n, dtype=dtype))
+    assert obj.row_bytes == (10 * (8 + 4) if sparse else d * X.itemsize)
+    solver = StochasticGradient()
+    assert solver.default_batch_size(obj, {"row_bytes"}) == expected
+    # Without the capability: dense rows of n_features entries.
+    dense = max(256, min(2**20 // (d * np.dtype(dtype).itemsize), n // 64))
+    assert solver.default_batch_size(obj) == dense
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_the_estimator_default_batch_size_is_the_solver_rule(solver):
+    # 40,000 x 20: 625 samples a batch (n / 64), the same fit as asking for
+    # them, and not that of the former fixed 256.
+    X, y = make_classification(40_000, 20, random_state=0)
+    fits = [
+        GDLogisticClassifier(solver=solver, batch_size=b, max_iter=2, tol=None,
+                             random_state=0).fit(X, y).coef_
+        for b in (None, 625, 256)
+    ]
+    np.testing.assert_array_equal(fits[0], fits[1])
+    assert not np.allclose(fits[0], fits[2])
 
 
 def test_sgd_auto_step_is_scale_free_on_unscaled_data():
