@@ -8,17 +8,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._array_api import (
-    bincount,
-    namespace_and_device,
-    take_rows,
-)
+from ._array_api import bincount, take_rows
 from ._callbacks import CallbackSupportMixin
 from ._dask import is_dask_array
 from ._dask_fit import fit_dask
 from ._fit_utils import (
     RealInterval,
-    check_same_form,
     keeps_state_on_error,
     quiet_floating_point,
     warn_if_not_converged,
@@ -27,13 +22,13 @@ from ._fit_utils import (
 )
 from ._holdout import accuracy_scorer, validation_split
 from ._labels import stream_classes
-from ._model import initial_theta, public_theta
+from ._model import continued_theta, initial_theta
+from ._nested_params import NestedLossParamsMixin
 from ._persistence import PersistenceMixin
 from ._predict import LinearPredictMixin
 from ._training import TrainingMixin
 from ._weights import check_sample_weight, fit_sample_weight, running_sample_weight
 from .losses import Loss
-from .losses._registry import nested_loss_params
 from .optim import (
     SCHEDULES,
     SOLVERS,
@@ -42,8 +37,8 @@ from .optim import (
 
 
 class GDLogisticClassifier(
-    CallbackSupportMixin, TrainingMixin, LinearPredictMixin, PersistenceMixin,
-    ClassifierMixin, BaseEstimator,
+    NestedLossParamsMixin, CallbackSupportMixin, TrainingMixin,
+    LinearPredictMixin, PersistenceMixin, ClassifierMixin, BaseEstimator,
 ):
     """Linear classifier trained by gradient descent on a pluggable loss.
 
@@ -309,51 +304,6 @@ class GDLogisticClassifier(
         self.random_state = random_state
         self.verbose = verbose
 
-    # -- parameters -------------------------------------------------------
-    def set_params(self, **params):
-        """Set parameters; ``loss__<name>`` also works when ``loss`` is a name.
-
-        A loss given by name is replaced by an instance of the registered
-        class carrying the nested hyperparameters, so grids such as
-        ``{"loss": ["focal"], "loss__gamma": [1, 2]}`` work.
-
-        In a call that also sets ``loss`` (as a grid search does for each
-        candidate), a nested hyperparameter that the chosen loss does not
-        have, but some registered loss has, is skipped: one grid such as
-        ``{"loss": ["log_loss", "focal"], "loss__gamma": [1, 2]}`` then
-        covers losses with different hyperparameters (log loss is fitted
-        once per ``gamma``, with the same result; a list of grids,
-        ``[{"loss": ["log_loss"]}, {"loss": ["focal"], "loss__gamma": [1,
-        2]}]``, avoids the repeated fits). Any other unknown nested name is
-        an error that lists the loss's hyperparameters.
-
-        Parameters
-        ----------
-        **params : dict
-            Estimator parameters.
-
-        Returns
-        -------
-        self : GDLogisticClassifier
-        """
-        rest = {k: v for k, v in params.items() if not k.startswith("loss__")}
-        # All or nothing: everything is checked before anything changes.
-        loss, sub = nested_loss_params(
-            rest.get("loss", self.loss),
-            {k[len("loss__"):]: v for k, v in params.items() if k.startswith("loss__")},
-            choosing_loss="loss" in rest,
-        )
-        before = self.get_params(deep=False)
-        try:
-            super().set_params(**rest)
-        except BaseException:
-            super().set_params(**before)
-            raise
-        if loss is not None:
-            self.loss = loss
-            loss.set_params(**sub)
-        return self
-
     # -- fit --------------------------------------------------------------
     @keeps_state_on_error  # outermost: a callback teardown error too
     @_fit_context(prefer_skip_nested_validation=True)
@@ -485,7 +435,6 @@ class GDLogisticClassifier(
             self._validate_params()
         all_classes = stream_classes(classes, None if first else self.classes_)
         X, y, labels, _ = self._validate_training_data(X, y, reset=first)
-        xp, device = namespace_and_device(X)
         unknown = np.setdiff1d(labels, all_classes)
         if unknown.shape[0]:
             raise ValueError(
@@ -512,20 +461,7 @@ class GDLogisticClassifier(
         if first:
             theta_model = initial_theta(self, objective, all_classes, mode, rng)
         else:
-            if self._theta.shape != objective.zeros().shape:
-                if self._theta.shape[0] == objective.zeros().shape[0]:
-                    check_same_form(
-                        "partial_fit", "Call fit to train a new model.",
-                        (self._mode, self._theta.shape, self.loss_),
-                        (mode, objective.zeros().shape, loss),
-                    )
-                raise ValueError(
-                    "partial_fit cannot continue this model: its "
-                    f"parameters have shape {self._theta.shape}, this "
-                    f"data needs {objective.zeros().shape}."
-                )
-            # From the public coef_ and intercept_, as a user may have set them.
-            theta_model = public_theta(self, xp, device, X.dtype)
+            theta_model = continued_theta(self, objective, mode, loss)
         # The schedule in use (with its state) carries over in the solver's
         # state; a new one is made only on the first call.
         solver = self._make_solver(objective, rng, 1, None)

@@ -93,6 +93,32 @@ def public_theta(estimator, xp, device, dtype):
     return xp.asarray(to_device(theta, xp, device), dtype=dtype, copy=True)
 
 
+def continued_theta(estimator, objective, mode, loss):
+    """The model parameters partial_fit continues from, checked.
+
+    The public ``coef_`` and ``intercept_`` (see :func:`public_theta`), in
+    the objective's namespace, device and dtype. A model of another form
+    (loss, multiclass mode or number of classes or features) is a
+    ValueError that says why and how to start a new one.
+    """
+    theta0 = objective.zeros()
+    previous = estimator._theta
+    if previous.shape != theta0.shape:
+        if previous.shape[0] == theta0.shape[0]:
+            check_same_form(
+                "partial_fit", "Call fit to train a new model.",
+                (estimator._mode, previous.shape, estimator.loss_),
+                (mode, theta0.shape, loss),
+            )
+        raise ValueError(
+            "partial_fit cannot continue this model: its "
+            f"parameters have shape {previous.shape}, this "
+            f"data needs {theta0.shape}."
+        )
+    xp, device = namespace_and_device(theta0)
+    return public_theta(estimator, xp, device, theta0.dtype)
+
+
 def to_host_array(array):
     """``array`` as a NumPy array (from any namespace and device)."""
     return np.asarray(to_host(array))

@@ -41,6 +41,7 @@ LAYERS = {
     "skloss._callbacks": 5,
     "skloss._fit_utils": 5,
     "skloss._model": 5,
+    "skloss._nested_params": 5,
     "skloss._predict": 5,
     "skloss._persistence": 5,
     "skloss._training": 5,

@@ -8,10 +8,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar, NamedTuple
 
 from .._exceptions import DivergenceError
+from ._divergence import DivergenceChecks
 from ._parameters import vdot
-
-# A cost this many times the initial cost (plus one) counts as divergence.
-_RUNAWAY_FACTOR = 1e4
 
 
 @dataclass
@@ -139,7 +137,7 @@ class OptimizeResult:
     state: SolverState = field(default_factory=SolverState)
 
 
-class Solver(ABC):
+class Solver(DivergenceChecks, ABC):
     """Base class of solvers.
 
     The contract with the objective is declared: ``requires`` names every
@@ -481,41 +479,3 @@ class Solver(ABC):
         norm = math.sqrt(vdot(xp, epoch.theta, epoch.theta))
         # The zero model has no direction: never the pocket's choice.
         return epoch.cost / norm if norm > 0 else math.inf
-
-    def _check_divergence(self, objective, epoch, cost, cost0, step):
-        if math.isfinite(cost) and cost <= _RUNAWAY_FACTOR * (abs(cost0) + 1.0):
-            return
-        self._raise_divergence(objective, epoch, cost, cost0, step)
-
-    def _raise_divergence(self, objective, epoch, cost, cost0, step,
-                          what="cost"):
-        safe = self.safe_step(objective)
-        advice = (
-            f"A step size of at most {safe:.3g} is safe for this data, or use "
-            "learning_rate='auto'."
-            if safe is not None
-            else "Lower the learning rate, or use learning_rate='auto'."
-        )
-        if what == "gradient":
-            what = "gradient is not finite (the cost "
-            # At weights where the cost is finite: the loss's gradient (a
-            # user loss) or data overflowing in it, not the step size.
-            advice = (
-                "Check the loss's gradient for NaN or overflow at these "
-                "weights (skloss.check_loss tests a loss) and the data for "
-                "huge values."
-            )
-        elif not math.isfinite(cost):
-            what = "cost is not finite ("
-        elif cost <= _RUNAWAY_FACTOR * (abs(cost0) + 1.0):
-            what = "cost rose above its starting value and stopped improving ("
-        else:
-            what = "cost grew without bound ("
-        raise DivergenceError(
-            f"Training diverged at epoch {epoch}: the {what}"
-            f"{cost:.4g}, from {cost0:.4g} at the start) with learning rate "
-            f"{step:.4g}. {advice} The model was left as it was before fit.",
-            epoch=epoch,
-            learning_rate=step,
-            safe_learning_rate=safe,
-        )

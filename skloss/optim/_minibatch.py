@@ -25,7 +25,8 @@ import numpy as np
 
 from .._array_api import namespace_and_device, to_device
 from .._parallel import _BLOCK_BYTES, one_blas_thread
-from ._base import _RUNAWAY_FACTOR, Epoch, Solver, SolverState
+from ._base import Epoch, Solver, SolverState
+from ._divergence import _RUNAWAY_FACTOR
 
 
 class _Overshoot(Exception):
