@@ -13,7 +13,9 @@ enough to form, ``(d + 1)^2`` per output.
 The step is computed in the model's coordinates (W, b): Newton's step is
 invariant under the objective's linear reparametrisations (centring,
 preconditioning), so it maps to the solver's coordinates by the linear
-``from_model``.
+``from_model``. :func:`inverse_hessian` gives the same system as an
+operator, formed once and applied to other gradients (gd's subsampled
+Newton steps on large data).
 """
 
 import warnings
@@ -119,6 +121,38 @@ def newton_system(X, y, weights, loss, W, b):
     return grad, hess
 
 
+def _penalised_system(objective, theta, weights):
+    """``(W, grad, hess, m)``: the cost's gradient and Hessian in the model's
+    coordinates at ``theta``, the L2 penalty added; ``m`` of the
+    ``n_features + 1`` coefficients are free (without an intercept, b stays
+    0)."""
+    model = np.asarray(objective.to_model(theta), dtype=np.float64)
+    W, b = model[:-1], model[-1]
+    if hasattr(objective.route, "newton_system"):  # Dask: summed over blocks
+        grad, hess = objective.route.newton_system(objective.loss, W, b, weights)
+    else:
+        grad, hess = newton_system(objective.X, objective.y, weights,
+                                   objective.loss, W, b)
+    l2 = objective.penalty.l2
+    d = W.shape[0]
+    grad[:d] += l2 * W
+    hess[:, :d, :d] += l2 * np.eye(d)
+    return W, grad, hess, d + 1 if objective.fit_intercept else d
+
+
+def _solve(hess, rhs):
+    """``hess^{-1} rhs`` for a symmetric positive definite ``hess``; None
+    where it is singular or too ill-conditioned to solve in floating point
+    (rcond below machine precision: a constant column without L2, a huge
+    offset)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
+            return scipy.linalg.solve(hess, rhs, assume_a="pos")
+    except (np.linalg.LinAlgError, ValueError, scipy.linalg.LinAlgWarning):
+        return None
+
+
 def newton_direction(objective, theta, weights):
     """The Newton step ``-H^{-1} g`` of ``objective``'s cost at ``theta``.
 
@@ -155,29 +189,75 @@ def newton_direction(objective, theta, weights):
     >>> bool(np.abs(obj.smooth_value_gradient(theta)[1]).max() < 1e-12)
     True
     """
-    model = np.asarray(objective.to_model(theta), dtype=np.float64)
-    W, b = model[:-1], model[-1]
-    if hasattr(objective.route, "newton_system"):  # Dask: summed over blocks
-        grad, hess = objective.route.newton_system(objective.loss, W, b, weights)
-    else:
-        grad, hess = newton_system(objective.X, objective.y, weights,
-                                   objective.loss, W, b)
-    l2 = objective.penalty.l2
-    d = W.shape[0]
-    m = d + 1 if objective.fit_intercept else d  # without an intercept, b stays 0
-    step = np.zeros_like(model)
-    for k in range(model.shape[1]):
-        grad[:d, k] += l2 * W[:, k]
-        hess[k, :d, :d] += l2 * np.eye(d)
-        try:
-            # Ill-conditioned (rcond below machine precision: a constant
-            # column without L2, a huge offset) is as unusable as singular.
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
-                step[:m, k] = -scipy.linalg.solve(hess[k, :m, :m], grad[:m, k],
-                                                  assume_a="pos")
-        except (np.linalg.LinAlgError, ValueError, scipy.linalg.LinAlgWarning):
+    W, grad, hess, m = _penalised_system(objective, theta, weights)
+    step = np.zeros((W.shape[0] + 1, W.shape[1]))
+    for k in range(step.shape[1]):
+        solved = _solve(hess[k, :m, :m], grad[:m, k])
+        if solved is None:
             return None
+        step[:m, k] = -solved
     if not np.all(np.isfinite(step)):
         return None
     return objective.xp.asarray(objective.from_model(step), dtype=theta.dtype)
+
+
+def inverse_hessian(objective, theta, weights):
+    """The inverse of the cost's Hessian at ``theta``, as an operator.
+
+    Formed once, it applies to any vector in ``objective``'s coordinates,
+    and to those of every copy of ``objective`` that shares them (the
+    strided and batch views): "auto" gradient descent forms it on the warm
+    start's subsample, where it costs ``1 / 16`` of the Hessian of all the
+    data, and uses it as the initial matrix of its limited-memory BFGS
+    directions on all of it (see :class:`skloss.optim.GradientDescent`).
+
+    Parameters
+    ----------
+    objective, theta, weights
+        As for :func:`newton_direction`.
+
+    Returns
+    -------
+    callable or None
+        ``apply(v)``: ``H^{-1} v`` for ``v`` of the shape of ``theta``, a
+        gradient in ``objective``'s coordinates (so ``-apply(g)`` is the
+        Newton step); None where the Hessian is singular, too
+        ill-conditioned or not finite.
+
+    Examples
+    --------
+    Applied to the gradient, it gives the Newton step:
+
+    >>> import numpy as np
+    >>> from skloss._objective import LinearObjective
+    >>> from skloss._penalties import make_penalty
+    >>> from skloss.losses import LogLoss
+    >>> X = np.array([[0.1, 1.0], [-0.2, 0.5], [0.3, 2.0], [0.05, 1.5]])
+    >>> obj = LinearObjective(LogLoss(), X, np.array([1.0, 0.0, 1.0, 0.0]),
+    ...                       penalty=make_penalty("l2", 0.1))
+    >>> theta = obj.zeros()
+    >>> apply = obj.inverse_hessian(theta)
+    >>> g = obj.smooth_value_gradient(theta)[1]
+    >>> bool(np.allclose(-apply(g), obj.newton_direction(theta)))
+    True
+    """
+    _, _, hess, m = _penalised_system(objective, theta, weights)
+    n_coef = hess.shape[1]
+    inverses = []
+    for k in range(hess.shape[0]):
+        inverse = _solve(hess[k, :m, :m], np.eye(m))
+        if inverse is None or not np.all(np.isfinite(inverse)):
+            return None
+        inverses.append(inverse)
+    xp, dtype = objective.xp, theta.dtype
+
+    def apply(v):
+        # In the model's coordinates (W, b) = M theta, the gradient is
+        # M^{-T} v and the step maps back by from_model = M^{-1}.
+        g = np.asarray(objective.model_gradient(v), dtype=np.float64)
+        out = np.zeros((n_coef, g.shape[1]))
+        for k, inverse in enumerate(inverses):
+            out[:m, k] = inverse @ g[:m, k]
+        return xp.asarray(objective.from_model(out), dtype=dtype)
+
+    return apply

@@ -43,7 +43,7 @@ from ._array_api import to_device, to_host
 from ._dask import is_dask_array
 from ._dask_stats import dask_route_and_statistics, uniform_weights
 from ._kernels import Rows, decision_values, route
-from ._newton import newton_capable, newton_direction
+from ._newton import inverse_hessian, newton_capable, newton_direction
 from ._penalties import Penalty
 from ._scaling import DataStatistics
 from ._views import RowViewsMixin, TransformedViewsMixin
@@ -238,6 +238,27 @@ class LinearObjective(RowViewsMixin, TransformedViewsMixin):
             )
         return out
 
+    def model_gradient(self, grad):
+        """A gradient with respect to the model's (W, b) of one w.r.t. theta.
+
+        The transpose of :meth:`from_model` (both maps are linear): a
+        gradient ``g`` in solver parameters is ``from_model^T`` of the
+        model's, which is ``g_W / f + mu g_c`` and ``g_c`` (``f`` the
+        feature factors, ``mu`` the centring mean).
+        """
+        if self.mean is None and self.inv_scale is None:
+            return grad
+        out = self.xp.asarray(grad, copy=True)
+        if self.inv_scale is not None:
+            inv = self.inv_scale[:, None]
+            nonzero = inv != 0
+            out[:-1, :] = self.xp.where(
+                nonzero, grad[:-1, :] / self.xp.where(nonzero, inv, 1.0), 0.0
+            )
+        if self.mean is not None:
+            out[:-1, :] += self.mean[:, None] * grad[-1:, :]
+        return out
+
     # -- layout -----------------------------------------------------------
     def _device(self):
         y = self.y
@@ -420,6 +441,14 @@ class LinearObjective(RowViewsMixin, TransformedViewsMixin):
             return None
         return 1.0 / L
 
+    def _newton_applies(self):
+        if self._newton is None:
+            self._newton = newton_capable(
+                self.loss, self.penalty, self.X, self._stats.is_ordinary,
+                blocks=hasattr(self.route, "newton_system"),
+            )
+        return self._newton
+
     def newton_direction(self, theta):
         """The Newton step of the cost at ``theta``, or None where none applies.
 
@@ -427,15 +456,21 @@ class LinearObjective(RowViewsMixin, TransformedViewsMixin):
         no L1 part, data of ordinary magnitude (NumPy, SciPy or Dask), small
         ``d``.
         """
-        if self._newton is None:
-            self._newton = newton_capable(
-                self.loss, self.penalty, self.X, self._stats.is_ordinary,
-                blocks=hasattr(self.route, "newton_system"),
-            )
-        if not self._newton:
+        if not self._newton_applies():
             return None
         weights = self.sw if self.sw is not None else self._scale
         return newton_direction(self, theta, weights)
+
+    def inverse_hessian(self, theta):
+        """The inverse Hessian of the cost at ``theta`` as an operator, or None.
+
+        Where :meth:`newton_direction` applies; see
+        :func:`skloss._newton.inverse_hessian`.
+        """
+        if not self._newton_applies():
+            return None
+        weights = self.sw if self.sw is not None else self._scale
+        return inverse_hessian(self, theta, weights)
 
     def coordinate_scale(self):
         """1 / weighted root-mean-square of each centred feature, per coordinate.

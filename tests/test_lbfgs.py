@@ -19,13 +19,16 @@ def _pairs(rng, n_params, n_pairs):
     return [(s, A @ s) for s in rng.standard_normal((n_pairs, n_params, 1))]
 
 
-def _dense_bfgs_direction(pairs, g):
+def _dense_bfgs_direction(pairs, g, H0=None):
     """-H g with H from the textbook BFGS update of the inverse Hessian,
-    ``H <- (I - rho s y') H (I - rho y s') + rho s s'``, from
+    ``H <- (I - rho s y') H (I - rho y s') + rho s s'``, from ``H0`` or
     ``gamma I`` (gamma = s.y / y.y of the newest pair), as a full matrix."""
-    s_new, y_new = pairs[-1]
     n = g.shape[0]
-    H = (s_new.T @ y_new).item() / (y_new.T @ y_new).item() * np.eye(n)
+    if H0 is None:
+        s_new, y_new = pairs[-1]
+        H = (s_new.T @ y_new).item() / (y_new.T @ y_new).item() * np.eye(n)
+    else:
+        H = H0
     for s, y in pairs:
         rho = 1.0 / (s.T @ y).item()
         V = np.eye(n) - rho * y @ s.T
@@ -46,6 +49,33 @@ def test_direction_equals_the_textbook_bfgs_update(n_pairs):
     np.testing.assert_allclose(bfgs.direction(g),
                                _dense_bfgs_direction(pairs[-10:], g),
                                rtol=1e-10)
+
+
+@pytest.mark.parametrize("n_pairs", [0, 1, 3, 12])
+def test_direction_from_an_initial_matrix_equals_the_textbook_update(n_pairs):
+    rng = np.random.default_rng(n_pairs)
+    pairs = _pairs(rng, 6, n_pairs)
+    M = rng.standard_normal((6, 6))
+    H0 = M @ M.T + np.eye(6)
+    bfgs = LimitedMemoryBFGS(np, memory=10, initial=lambda v: H0 @ v)
+    assert bfgs.ready
+    for s, y in pairs:
+        assert bfgs.update(s, y)
+    g = rng.standard_normal((6, 1))
+    np.testing.assert_allclose(bfgs.direction(g),
+                               _dense_bfgs_direction(pairs[-10:], g, H0),
+                               rtol=1e-10)
+
+
+def test_a_failed_initial_matrix_alone_is_forgotten():
+    s = np.array([[1.0], [0.0]])
+    bfgs = LimitedMemoryBFGS(np, initial=lambda v: 3.0 * v)
+    assert bfgs.update(s, 2 * s)
+    bfgs.failed()  # with pairs: the pairs go, the initial matrix stays
+    assert len(bfgs) == 0 and bfgs.ready
+    np.testing.assert_allclose(bfgs.direction(s), -3.0 * s)
+    bfgs.failed()  # alone: it goes too, and the caller takes its own step
+    assert not bfgs.ready and bfgs.direction(s) is None
 
 
 def test_pairs_without_positive_curvature_are_skipped():

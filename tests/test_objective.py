@@ -96,6 +96,27 @@ def test_centring_round_trip(rng):
     np.testing.assert_allclose(obj.raw(obj.from_model(model)), direct)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("magnitude", [1.0, 1e200])
+def test_model_gradient_is_the_transpose_of_from_model(fit_intercept, magnitude, rng):
+    # <model_gradient(g), m> = <g, from_model(m)> for every g and m, in the
+    # centred coordinates, the preconditioned ones and those of extreme
+    # columns (rescaled implicitly: inv_scale set).
+    X, y, _ = _problem(rng, 3, sparse=False)
+    X = X * rng.uniform(0.01, 100.0, 4)
+    X[:, 1] *= magnitude
+    obj = LinearObjective(LogLoss(), X, y, fit_intercept=fit_intercept,
+                          penalty=make_penalty("l2", 0.1))
+    views = (obj, obj.preconditioned())
+    assert any(view.inv_scale is not None for view in views)
+    for view in views:
+        for _ in range(3):
+            g, m = rng.normal(size=(2, 5, 3))
+            np.testing.assert_allclose(np.sum(view.model_gradient(g) * m),
+                                       np.sum(g * view.from_model(m)),
+                                       rtol=1e-10)
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 def test_smoothness_bounds_the_curvature(sparse, rng):
     X, y, sw = _problem(rng, 1, sparse)

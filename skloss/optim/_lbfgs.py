@@ -40,15 +40,28 @@ class LimitedMemoryBFGS:
     True
     """
 
-    def __init__(self, xp, memory=10):
+    def __init__(self, xp, memory=10, initial=None):
         self.xp = xp
         self.pairs = deque(maxlen=memory)
+        self.initial = initial
 
     def __len__(self):
         return len(self.pairs)
 
+    @property
+    def ready(self):
+        """Whether :meth:`direction` has a direction to give."""
+        return bool(self.pairs) or self.initial is not None
+
     def reset(self):
         """Forget every pair (the next direction is the caller's)."""
+        self.pairs.clear()
+
+    def failed(self):
+        """The last direction did not descend: forget the pairs, and the
+        initial matrix too if it was used alone."""
+        if not self.pairs:
+            self.initial = None
         self.pairs.clear()
 
     def update(self, s, y, sy=None, yy=None):
@@ -70,12 +83,15 @@ class LimitedMemoryBFGS:
         return True
 
     def direction(self, g):
-        """``-H g`` by the two-loop recursion, or None without pairs.
+        """``-H g`` by the two-loop recursion, or None if not :attr:`ready`.
 
         ``H`` is the limited-memory BFGS inverse Hessian from the initial
-        matrix ``gamma I``, ``gamma = s.y / y.y`` of the newest pair.
+        matrix ``initial`` (a callable ``v -> H0 v``, such as the inverse
+        of a subsample's Hessian, see :func:`skloss._newton.inverse_hessian`)
+        or, without one, ``gamma I``, ``gamma = s.y / y.y`` of the newest
+        pair. Without pairs the direction is ``-H0 g``.
         """
-        if not self.pairs:
+        if not self.ready:
             return None
         xp = self.xp
         q = g
@@ -84,7 +100,7 @@ class LimitedMemoryBFGS:
             a = rho * vdot(xp, s, q)
             alphas.append(a)
             q = q - a * y
-        r = self.pairs[-1][3] * q
+        r = self.initial(q) if self.initial is not None else self.pairs[-1][3] * q
         for (s, y, rho, _), a in zip(self.pairs, reversed(alphas), strict=True):
             b = rho * vdot(xp, y, r)
             r = r + (a - b) * s
