@@ -18,6 +18,7 @@ operator, formed once and applied to other gradients (gd's subsampled
 Newton steps on large data).
 """
 
+import math
 import warnings
 
 import numpy as np
@@ -30,25 +31,37 @@ from .losses._base import has_hessian
 #: The most coefficients per output (features + 1) a Newton step is formed
 #: for: its Hessian costs ``n (d + 1)^2`` multiply-adds, a few epochs' worth.
 MAX_COEFFICIENTS = 256
+#: The most coefficients in all (``(d + 1) K``) the coupled Hessian of a
+#: multiclass loss is formed for (:func:`inverse_hessian` only).
+MAX_COUPLED_COEFFICIENTS = 1024
 # Rows per block of the Hessian's product (bounds the float64 copy).
 _BLOCK_ROWS = 4096
 
 
-def newton_capable(loss, penalty, X, ordinary, blocks=False):
-    """Whether :func:`newton_direction` applies.
+def newton_capable(loss, penalty, X, ordinary, blocks=False, n_outputs=1,
+                   coupled=False):
+    """Whether :func:`newton_direction` (or, ``coupled``,
+    :func:`inverse_hessian`) applies.
 
     A binary ``loss`` with a second derivative, a smooth ``penalty`` (no
     L1: the step is unconstrained), NumPy or SciPy data ``X`` or ``blocks``
     whose route sums the system over them (Dask, on the workers) of
     ``ordinary`` magnitude (a callable; the Hessian of extreme features
     would overflow) and at most :data:`MAX_COEFFICIENTS` coefficients per
-    output.
+    output. With ``coupled``, also a multiclass loss with a Hessian and at
+    most :data:`MAX_COUPLED_COEFFICIENTS` coefficients for its
+    ``n_outputs`` outputs together.
     """
+    size_ok = (
+        (X.shape[1] + 1) * n_outputs <= MAX_COUPLED_COEFFICIENTS
+        if loss.multiclass else X.shape[1] + 1 <= MAX_COEFFICIENTS
+    )
     return (
         has_hessian(loss)
+        and (coupled or not loss.multiclass)
         and not penalty.has_l1
         and (type(X) is np.ndarray or sp.issparse(X) or blocks)
-        and X.shape[1] + 1 <= MAX_COEFFICIENTS
+        and size_ok
         and ordinary()
     )
 
@@ -90,7 +103,10 @@ def newton_system(X, y, weights, loss, W, b):
     grad : ndarray of shape (n_features + 1, n_outputs)
         The weighted gradient sums, the intercept's last.
     hess : ndarray of shape (n_outputs, n_features + 1, n_features + 1)
-        The weighted Hessian sums per output, the intercept's last.
+        The weighted Hessian sums per output, the intercept's last; for a
+        multiclass loss, whose outputs are coupled, one system of shape
+        (1, (n_features + 1) K, (n_features + 1) K), coefficient ``j`` of
+        output ``k`` at ``k (n_features + 1) + j``.
 
     Examples
     --------
@@ -107,18 +123,40 @@ def newton_system(X, y, weights, loss, W, b):
     K = W.shape[1]
     weights = np.asarray(weights, dtype=np.float64).reshape(-1, 1)
     g_raw = np.asarray(loss.gradient(y, raw), dtype=np.float64).reshape(n, K)
-    h_raw = np.asarray(loss.hessian(y, raw), dtype=np.float64).reshape(n, K)
-    g_raw, h_raw = g_raw * weights, h_raw * weights
+    g_raw = g_raw * weights
     grad = np.empty((d + 1, K))
+    for k in range(K):
+        grad[:d, k] = np.asarray(X.T @ g_raw[:, k]).ravel()
+        grad[d, k] = g_raw[:, k].sum()
+    if loss.multiclass:
+        # The sample's K x K blocks couple the outputs: one system of size
+        # (d + 1) K, output-major (coefficient j of output k at k (d+1) + j).
+        h_raw = np.asarray(loss.hessian(y, raw), dtype=np.float64)
+        h_raw = h_raw * weights[:, :, None]
+        D = d + 1
+        hess = np.empty((1, K * D, K * D))
+        for k in range(K):
+            for j in range(k, K):
+                block = _augmented_gram(X, h_raw[:, k, j])
+                hess[0, k * D:(k + 1) * D, j * D:(j + 1) * D] = block
+                hess[0, j * D:(j + 1) * D, k * D:(k + 1) * D] = block.T
+        return grad, hess
+    h_raw = np.asarray(loss.hessian(y, raw), dtype=np.float64).reshape(n, K)
+    h_raw = h_raw * weights
     hess = np.empty((K, d + 1, d + 1))
     for k in range(K):
-        g_k, h_k = g_raw[:, k], h_raw[:, k]
-        grad[:d, k] = np.asarray(X.T @ g_k).ravel()
-        grad[d, k] = g_k.sum()
-        hess[k, :d, :d] = _gram(X, h_k)
-        hess[k, :d, d] = hess[k, d, :d] = np.asarray(X.T @ h_k).ravel()
-        hess[k, d, d] = h_k.sum()
+        hess[k] = _augmented_gram(X, h_raw[:, k])
     return grad, hess
+
+
+def _augmented_gram(X, h):
+    """``[X 1].T @ diag(h) @ [X 1]``: the Hessian sums, the intercept's last."""
+    d = X.shape[1]
+    out = np.empty((d + 1, d + 1))
+    out[:d, :d] = _gram(X, h)
+    out[:d, d] = out[d, :d] = np.asarray(X.T @ h).ravel()
+    out[d, d] = h.sum()
+    return out
 
 
 def _penalised_system(objective, theta, weights):
@@ -136,8 +174,37 @@ def _penalised_system(objective, theta, weights):
     l2 = objective.penalty.l2
     d = W.shape[0]
     grad[:d] += l2 * W
-    hess[:, :d, :d] += l2 * np.eye(d)
+    if objective.loss.multiclass:  # one coupled system, output-major
+        for k in range(W.shape[1]):
+            block = slice(k * (d + 1), k * (d + 1) + d)
+            hess[0, block, block] += l2 * np.eye(d)
+    else:
+        hess[:, :d, :d] += l2 * np.eye(d)
     return W, grad, hess, d + 1 if objective.fit_intercept else d
+
+
+def _coupled_inverse(hess, d, K, m):
+    """The inverse of a multiclass loss's coupled system on its free
+    coefficients (``m`` of each output's ``d + 1``), or None.
+
+    A softmax cost is flat along a shift of all the intercepts (it adds
+    the same to every output's decision value) and no penalty curves it
+    there: the system is singular along that direction, which no gradient
+    has a component in. Adding the direction's outer product (scaled to
+    the system's mean curvature) makes the system definite and leaves its
+    inverse on the gradients unchanged.
+    """
+    free = np.concatenate([k * (d + 1) + np.arange(m) for k in range(K)])
+    system = hess[0][np.ix_(free, free)]
+    if m == d + 1:
+        shift = np.zeros(len(free))
+        shift[m - 1::m] = 1.0 / math.sqrt(K)
+        curvature = np.trace(system) / len(free)
+        system = system + curvature * np.outer(shift, shift)
+    inverse = _solve(system, np.eye(len(free)))
+    if inverse is None or not np.all(np.isfinite(inverse)):
+        return None
+    return free, inverse
 
 
 def _solve(hess, rhs):
@@ -241,23 +308,36 @@ def inverse_hessian(objective, theta, weights):
     >>> bool(np.allclose(-apply(g), obj.newton_direction(theta)))
     True
     """
-    _, _, hess, m = _penalised_system(objective, theta, weights)
-    n_coef = hess.shape[1]
-    inverses = []
-    for k in range(hess.shape[0]):
-        inverse = _solve(hess[k, :m, :m], np.eye(m))
-        if inverse is None or not np.all(np.isfinite(inverse)):
+    W, _, hess, m = _penalised_system(objective, theta, weights)
+    (d, K), xp, dtype = W.shape, objective.xp, theta.dtype
+    if objective.loss.multiclass:
+        coupled = _coupled_inverse(hess, d, K, m)
+        if coupled is None:
             return None
-        inverses.append(inverse)
-    xp, dtype = objective.xp, theta.dtype
+        free, inverse = coupled
+
+        def solve(g):
+            out = np.zeros((d + 1) * K)
+            out[free] = inverse @ g.T.ravel()[free]  # output-major
+            return out.reshape(K, d + 1).T
+    else:
+        inverses = []
+        for k in range(K):
+            inverse = _solve(hess[k, :m, :m], np.eye(m))
+            if inverse is None or not np.all(np.isfinite(inverse)):
+                return None
+            inverses.append(inverse)
+
+        def solve(g):
+            out = np.zeros((d + 1, K))
+            for k, inverse in enumerate(inverses):
+                out[:m, k] = inverse @ g[:m, k]
+            return out
 
     def apply(v):
         # In the model's coordinates (W, b) = M theta, the gradient is
         # M^{-T} v and the step maps back by from_model = M^{-1}.
         g = np.asarray(objective.model_gradient(v), dtype=np.float64)
-        out = np.zeros((n_coef, g.shape[1]))
-        for k, inverse in enumerate(inverses):
-            out[:m, k] = inverse @ g[:m, k]
-        return xp.asarray(objective.from_model(out), dtype=dtype)
+        return xp.asarray(objective.from_model(solve(g)), dtype=dtype)
 
     return apply

@@ -441,13 +441,18 @@ class LinearObjective(RowViewsMixin, TransformedViewsMixin):
             return None
         return 1.0 / L
 
-    def _newton_applies(self):
-        if self._newton is None:
-            self._newton = newton_capable(
+    def _newton_applies(self, coupled=False):
+        """Whether the Newton system applies (cached; ``coupled``: also that
+        of a multiclass loss, see :func:`~skloss._newton.newton_capable`)."""
+        known = self._newton or {}
+        if coupled not in known:
+            # A new dict, not an update: views share this one (copy.copy).
+            self._newton = {**known, coupled: newton_capable(
                 self.loss, self.penalty, self.X, self._stats.is_ordinary,
                 blocks=hasattr(self.route, "newton_system"),
-            )
-        return self._newton
+                n_outputs=self.n_outputs, coupled=coupled,
+            )}
+        return self._newton[coupled]
 
     def newton_direction(self, theta):
         """The Newton step of the cost at ``theta``, or None where none applies.
@@ -464,10 +469,11 @@ class LinearObjective(RowViewsMixin, TransformedViewsMixin):
     def inverse_hessian(self, theta):
         """The inverse Hessian of the cost at ``theta`` as an operator, or None.
 
-        Where :meth:`newton_direction` applies; see
-        :func:`skloss._newton.inverse_hessian`.
+        Where :meth:`newton_direction` applies, and for multiclass losses
+        with a Hessian (softmax cross-entropy) of at most 1,024
+        coefficients; see :func:`skloss._newton.inverse_hessian`.
         """
-        if not self._newton_applies():
+        if not self._newton_applies(coupled=True):
             return None
         weights = self.sw if self.sw is not None else self._scale
         return inverse_hessian(self, theta, weights)

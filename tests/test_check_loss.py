@@ -146,6 +146,20 @@ class HalfHessian(SquaredHinge):
         return 0.5 * super().hessian(y, raw)
 
 
+class SoftmaxHessianTransposedCross(SoftmaxCrossEntropy):
+    # diag(p) + p p^T: the cross terms' sign flipped.
+    def hessian(self, y, raw):
+        p = self.predict_proba(raw)
+        return p[:, :, None] * np.eye(raw.shape[1]) + p[:, :, None] * p[:, None, :]
+
+
+class SoftmaxHessianPerClass(SoftmaxCrossEntropy):
+    # The binary shape: one value per class, not a matrix per sample.
+    def hessian(self, y, raw):
+        p = self.predict_proba(raw)
+        return p * (1 - p)
+
+
 class GradientWrongShape(LogLoss):
     def gradient(self, y, raw):
         return super().gradient(y, raw)[:-1]
@@ -167,6 +181,9 @@ class GradientWrongShape(LogLoss):
     (NotImplemented_(), "shape", "NotImplementedError"),
     (GradientWrongShape(), "shape", "gradient has shape"),
     (HalfHessian(), "hessian", "finite differences of the gradient"),
+    (SoftmaxHessianTransposedCross(), "hessian",
+     "finite differences of the gradient"),
+    (SoftmaxHessianPerClass(), "hessian", r"\(n_samples, n_classes, n_classes\)"),
     (ClaimsHomogeneous(), "homogeneity", r"loss\(y, 0.5 raw\) differs"),
     (Staircase(), "gradient", "not differentiable"),
 ], ids=lambda v: type(v).__name__ if isinstance(v, Loss) else None)

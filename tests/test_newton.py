@@ -11,7 +11,13 @@ from sklearn.utils import shuffle
 from skloss import GDLogisticClassifier
 from skloss._objective import LinearObjective
 from skloss._penalties import make_penalty
-from skloss.losses import Focal, LogLoss, ModifiedHuber, SquaredHinge
+from skloss.losses import (
+    Focal,
+    LogLoss,
+    ModifiedHuber,
+    SoftmaxCrossEntropy,
+    SquaredHinge,
+)
 from skloss.optim import GradientDescent
 
 
@@ -79,6 +85,56 @@ def test_direction_is_minus_inverse_hessian_times_gradient(
         step = -apply(obj.smooth_value_gradient(theta)[1])
         np.testing.assert_allclose(obj.to_model(step), expected, rtol=1e-9,
                                    atol=1e-12)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+def test_softmax_inverse_hessian_solves_the_textbook_system(
+    fit_intercept, label_smoothing, rng
+):
+    # Reference: the multinomial Hessian written out in the model's (W, b),
+    # sum_i w_i (diag p_i - p_i p_i^T) kron x_i x_i^T + alpha I on W (class
+    # by class blocks), singular along the shift of all intercepts where
+    # there is one; the step -H^+ g (the gradient has no part along it).
+    K, n, d = 3, 80, 4
+    X, _ = _problem(rng, n=n, d=d)
+    Y = np.eye(K)[rng.integers(0, K, n)]
+    w = rng.uniform(0.5, 2, n)
+    alpha = 0.1
+    loss = SoftmaxCrossEntropy(label_smoothing=label_smoothing)
+    objective = LinearObjective(loss, X, Y, sample_weight=w,
+                                penalty=make_penalty("l2", alpha),
+                                fit_intercept=fit_intercept)
+    model = rng.standard_normal((d + 1, K)) * 0.3
+    if not fit_intercept:
+        model[-1] = 0.0
+    X1 = np.column_stack([X, np.ones(n)])
+    raw = X1 @ model
+    p = np.exp(raw - raw.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    T = (1 - label_smoothing) * Y + label_smoothing / K
+    weights = w / w.sum()
+    m = d + 1 if fit_intercept else d
+    H = np.zeros((K * m, K * m))
+    g = np.zeros(K * m)
+    for i in range(n):
+        x = X1[i, :m]
+        H += weights[i] * np.kron(np.diag(p[i]) - np.outer(p[i], p[i]),
+                                  np.outer(x, x))
+        g += weights[i] * np.kron(p[i] - T[i], x)
+    for k in range(K):
+        H[k * m:k * m + d, k * m:k * m + d] += alpha * np.eye(d)
+        g[k * m:k * m + d] += alpha * model[:d, k]
+    expected = np.zeros_like(model)
+    expected[:m] = (-np.linalg.pinv(H) @ g).reshape(K, m).T
+    for obj in (objective, objective.preconditioned()):
+        theta = obj.from_model(model)
+        apply = obj.inverse_hessian(theta)
+        step = -apply(obj.smooth_value_gradient(theta)[1])
+        np.testing.assert_allclose(obj.to_model(step), expected, rtol=1e-8,
+                                   atol=1e-11)
+    # The Newton finish stays binary: no coupled Newton direction.
+    assert objective.newton_direction(objective.from_model(model)) is None
 
 
 def test_no_direction_where_newton_does_not_apply(rng):
@@ -233,9 +289,10 @@ def subsampled_newton(monkeypatch):
     return formed
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_subsample_hessian_starts_the_full_solve_newton_like(
-        weighted, rng, subsampled_newton, monkeypatch):
+        weighted, n_classes, rng, subsampled_newton, monkeypatch):
     # Reference: scikit-learn's Newton-Cholesky on the same cost (C = 1,
     # alpha = 1 / sum(sw)). The subsample's inverse Hessian, as the BFGS
     # directions' initial matrix, reaches it in fewer full epochs than the
@@ -243,15 +300,18 @@ def test_subsample_hessian_starts_the_full_solve_newton_like(
     # Newton finish, which forms the whole data's Hessian, is kept out of
     # both (it is for few coefficients, where that Hessian is cheap).
     monkeypatch.setattr(GradientDescent, "_NEWTON_EPOCHS_PER_COEF", 1e9)
+    # Three classes: softmax cross-entropy's coupled Hessian.
     n, d = 16000, 8
     X = rng.standard_normal((n, d)) * np.logspace(-1, 1, d) + 1.0
-    y = (X @ rng.standard_normal(d) + rng.logistic(size=n) > 0).astype(int)
+    scores = X @ rng.standard_normal((d, n_classes)) + rng.gumbel(
+        size=(n, n_classes))
+    y = scores.argmax(axis=1)
     sw = rng.uniform(0.5, 2.0, n) if weighted else None
     if weighted:
         sw *= n / sw.sum()
     reference = LogisticRegression(solver="newton-cholesky", tol=1e-12,
                                    max_iter=100).fit(X, y, sample_weight=sw)
-    params = dict(alpha=1.0 / n, tol=1e-9)
+    params = dict(alpha=1.0 / n, tol=1e-11)
     fast = GDLogisticClassifier(**params).fit(X, y, sample_weight=sw)
     assert len(subsampled_newton) == 1 and subsampled_newton[0] is not None
     monkeypatch.setattr(LinearObjective, "inverse_hessian", lambda self, t: None)

@@ -26,8 +26,8 @@ def _overrides(loss, name):
 
 
 def has_hessian(loss):
-    """Whether ``loss`` is a binary loss with its own :meth:`Loss.hessian`."""
-    return not loss.multiclass and _overrides(loss, "hessian")
+    """Whether ``loss`` has its own :meth:`Loss.hessian`."""
+    return _overrides(loss, "hessian")
 
 
 class Loss(BaseEstimator):
@@ -189,13 +189,16 @@ class Loss(BaseEstimator):
         return self.loss(y, raw), self.gradient(y, raw)
 
     def hessian(self, y, raw):
-        """Second derivative of a binary loss with respect to ``raw``.
+        """Second derivative of the loss with respect to ``raw``.
 
         Optional. A binary loss that implements it (log loss, modified
         Huber, squared hinge) lets ``solver="gd"`` with
         ``learning_rate="auto"`` finish with Newton steps, which reach the
         optimum of a piecewise-quadratic cost exactly where gradient steps
-        only approach it, and the last digits of a smooth one in a few;
+        only approach it, and the last digits of a smooth one in a few. On
+        large dense data, binary and multiclass losses that implement it
+        (softmax cross-entropy) give "auto" the Hessian of its warm start's
+        subsample, the initial matrix of its quasi-Newton steps.
         :func:`~skloss.check_loss` compares it with finite differences of
         :meth:`gradient`. At a kink of the gradient either one-sided value
         will do.
@@ -209,8 +212,11 @@ class Loss(BaseEstimator):
 
         Returns
         -------
-        hessian : array of the shape of ``raw``, non-negative for a convex
-            loss
+        hessian : array
+            Binary: of the shape of ``raw``, non-negative for a convex loss.
+            Multiclass: of shape (n_samples, n_classes, n_classes), each
+            sample's symmetric matrix of second derivatives with respect
+            to its row of ``raw``.
         """
         raise NotImplementedError(
             f"{type(self).__name__} does not implement hessian(y, raw)."

@@ -260,29 +260,39 @@ def _check_gradient(loss, rng, n, k, rtol=1e-4):
 def _check_hessian(loss, rng, n, k, rtol=1e-4):
     if not has_hessian(loss):
         return
-    for y in _targets(rng, n, k, False, np.float64):
+    for y in _targets(rng, n, k, loss.multiclass, np.float64):
         raw = _sample_raw(rng, y)
         hess = np.asarray(_call(loss, "hessian", "hessian", y, raw))
-        if hess.shape != raw.shape:
+        # Multiclass: one (K, K) matrix per sample, column j the change of
+        # the gradient along raw's column j.
+        expected = raw.shape + raw.shape[1:] if loss.multiclass else raw.shape
+        if hess.shape != expected:
+            what = ("(n_samples, n_classes, n_classes)" if loss.multiclass
+                    else "that of raw")
             _fail(loss, "hessian", f"hessian has shape {hess.shape}, expected "
-                  f"{raw.shape} (that of raw)")
+                  f"{expected} ({what})")
         h = 1e-6 * np.maximum(1.0, np.abs(raw))
 
         def g(r, y=y):
             return np.asarray(_call(loss, "hessian", "gradient", y, r))
 
-        up, mid, down = g(raw + h), g(raw), g(raw - h)
-        central = (up - down) / (2 * h)
-        scale = 1.0 + np.abs(central)
-        # Skip points within h of a kink of the gradient.
-        kink = np.abs((up - mid) / h - (mid - down) / h) > 1e-3 * scale
-        err = np.where(kink, 0.0, np.abs(hess - central) / scale)
-        if err.max() > rtol:
-            i = np.unravel_index(np.argmax(err), err.shape)
-            _fail(loss, "hessian", "the hessian differs from central finite "
-                  f"differences of the gradient by {err[i]:.3g} (relative)",
-                  {"y": y[i[0]], "raw": raw[i[0]], "hessian": float(hess[i]),
-                   "finite_difference": float(central[i])})
+        columns = range(raw.shape[1]) if loss.multiclass else [None]
+        for j in columns:
+            step = h if j is None else np.where(np.arange(raw.shape[1]) == j, h, 0.0)
+            hj = h if j is None else h[:, j:j + 1]
+            up, mid, down = g(raw + step), g(raw), g(raw - step)
+            central = (up - down) / (2 * hj)
+            scale = 1.0 + np.abs(central)
+            # Skip points within h of a kink of the gradient.
+            kink = np.abs((up - mid) / hj - (mid - down) / hj) > 1e-3 * scale
+            got = hess if j is None else hess[:, :, j]
+            err = np.where(kink, 0.0, np.abs(got - central) / scale)
+            if err.max() > rtol:
+                i = np.unravel_index(np.argmax(err), err.shape)
+                _fail(loss, "hessian", "the hessian differs from central finite "
+                      f"differences of the gradient by {err[i]:.3g} (relative)",
+                      {"y": y[i[0]], "raw": raw[i[0]], "hessian": float(got[i]),
+                       "finite_difference": float(central[i])})
 
 
 def _check_loss_gradient(loss, rng, n, k):
@@ -410,8 +420,9 @@ def check_loss(loss, *, n_samples=64, n_classes=3, random_state=0):
       anywhere;
     * ``gradient``: the gradient equals central finite differences (relative
       error 1e-4), away from kinks;
-    * ``hessian`` (binary losses that implement it): it equals central
-      finite differences of the gradient, away from kinks;
+    * ``hessian`` (losses that implement it): it equals central finite
+      differences of the gradient, away from kinks (for multiclass losses,
+      each sample's matrix, column by column);
     * ``loss_gradient``: it agrees with ``loss`` and ``gradient``;
     * ``convexity`` (when ``is_convex``): the loss lies above its tangents;
     * ``smoothness`` (when not None): the gradient changes at most

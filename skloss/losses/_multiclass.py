@@ -31,8 +31,9 @@ class SoftmaxCrossEntropy(Loss):
                    = \sum_k t_k \left(\log \sum_j e^{r_j} - r_k\right),
 
     computed with the max-shift so that no value of :math:`r` overflows.
-    The gradient is :math:`p \sum_k t_k - t` and the Hessian is bounded by
-    :math:`1/2` (Böhning, 1992).
+    The gradient is :math:`p \sum_k t_k - t` and the Hessian
+    :math:`(\sum_k t_k)(\mathrm{diag}(p) - p p^\top)` (:meth:`hessian`),
+    whose largest eigenvalue is at most :math:`1/2` (Böhning, 1992).
 
     Parameters
     ----------
@@ -88,6 +89,14 @@ class SoftmaxCrossEntropy(Loss):
         loss = -xp.sum(t * log_p, axis=1)
         total = xp.sum(t, axis=1, keepdims=True)
         return loss, xp.exp(log_p) * total - t
+
+    def hessian(self, y, raw):
+        # t_sum (diag(p) - p p^T), from the gradient p t_sum - t.
+        xp, _ = get_namespace(raw)
+        p = xp.exp(log_softmax(raw, xp))
+        total = xp.sum(self._target(y), axis=1)[:, None, None]
+        eye = xp.eye(raw.shape[1], dtype=p.dtype)
+        return total * (p[:, :, None] * eye - p[:, :, None] * p[:, None, :])
 
     def predict_proba(self, raw):
         xp, _ = get_namespace(raw)
