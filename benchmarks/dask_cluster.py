@@ -8,7 +8,8 @@ On a ``distributed.LocalCluster(n_workers=2, threads_per_worker=1)`` with
   the intercept unpenalised; evaluated in float64 NumPy) is the target;
 * ``GDLogisticClassifier(alpha=alpha)`` (gd, "auto") runs the epochs it
   needs to reach that cost, on the dask array and on the same data in
-  NumPy (the same answer, so the same epochs);
+  NumPy (the same answer; the NumPy fit may need fewer epochs, from its
+  warm start on every 16th row, which the Dask fit does not take);
 * one epoch of the Dask fit is compared with the floor of any map-reduce
   on this cluster: one ``(X @ w).sum()`` computed to the client.
 
