@@ -128,7 +128,7 @@ class LinearObjective(RowViewsMixin, TransformedViewsMixin):
         # coordinates) and the mean squared row norm of the solver's
         # features, where the statistics give them without another pass.
         self._l2_factor = 1.0
-        self._newton = None  # whether newton_direction applies (cached)
+        self._newton = None  # whether the Newton system applies, see _newton_applies
         self._sq_norm = None
         self._variances = None  # of the rescaled features, see _scaling
         if not own_coordinates:
@@ -239,12 +239,12 @@ class LinearObjective(RowViewsMixin, TransformedViewsMixin):
         return out
 
     def model_gradient(self, grad):
-        """A gradient with respect to the model's (W, b) of one w.r.t. theta.
+        """The gradient with respect to the model's (W, b), from ``grad``,
+        the gradient with respect to the solver parameters theta.
 
-        The transpose of :meth:`from_model` (both maps are linear): a
-        gradient ``g`` in solver parameters is ``from_model^T`` of the
-        model's, which is ``g_W / f + mu g_c`` and ``g_c`` (``f`` the
-        feature factors, ``mu`` the centring mean).
+        The transpose of :meth:`from_model` (both maps are linear):
+        ``g_W / f + mu g_c`` and ``g_c``, with ``f`` the feature factors and
+        ``mu`` the centring mean.
         """
         if self.mean is None and self.inv_scale is None:
             return grad

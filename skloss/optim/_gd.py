@@ -474,7 +474,7 @@ class GradientDescent(SmoothingContinuation, Solver):
                     # close to the whole data's at its optimum; as the BFGS
                     # directions' initial matrix it gives Newton-like steps
                     # from the first full epoch (200,000 x 100: 10 -> 5
-                    # epochs to lbfgs's cost).
+                    # epochs to tol, 3 to lbfgs's cost).
                     if newton_ok and "inverse_hessian" in capabilities:
                         initial = sub.inverse_hessian(theta_sub)
 
