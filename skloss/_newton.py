@@ -79,7 +79,7 @@ def _gram(X, h):
     return out
 
 
-def newton_system(X, y, weights, loss, W, b):
+def newton_system(X, y, weights, loss, W, b, gradient=True):
     """The data part of the cost's gradient and Hessian at ``(W, b)``.
 
     Sums over the rows of ``X`` (a whole data set or one block of it), so
@@ -97,11 +97,15 @@ def newton_system(X, y, weights, loss, W, b):
         A loss with :meth:`~skloss.Loss.hessian`.
     W : ndarray of shape (n_features, n_outputs)
     b : ndarray of shape (n_outputs,)
+    gradient : bool, default=True
+        Whether to compute the gradient (the Hessian alone, for
+        :func:`inverse_hessian`, takes no pass for it).
 
     Returns
     -------
-    grad : ndarray of shape (n_features + 1, n_outputs)
-        The weighted gradient sums, the intercept's last.
+    grad : ndarray of shape (n_features + 1, n_outputs) or None
+        The weighted gradient sums, the intercept's last; None without
+        ``gradient``.
     hess : ndarray of shape (n_outputs, n_features + 1, n_features + 1)
         The weighted Hessian sums per output, the intercept's last; for a
         multiclass loss, whose outputs are coupled, one system of shape
@@ -122,12 +126,14 @@ def newton_system(X, y, weights, loss, W, b):
     n, d = X.shape
     K = W.shape[1]
     weights = np.asarray(weights, dtype=np.float64).reshape(-1, 1)
-    g_raw = np.asarray(loss.gradient(y, raw), dtype=np.float64).reshape(n, K)
-    g_raw = g_raw * weights
-    grad = np.empty((d + 1, K))
-    for k in range(K):
-        grad[:d, k] = np.asarray(X.T @ g_raw[:, k]).ravel()
-        grad[d, k] = g_raw[:, k].sum()
+    grad = None
+    if gradient:
+        g_raw = np.asarray(loss.gradient(y, raw), dtype=np.float64).reshape(n, K)
+        g_raw = g_raw * weights
+        grad = np.empty((d + 1, K))
+        for k in range(K):
+            grad[:d, k] = np.asarray(X.T @ g_raw[:, k]).ravel()
+            grad[d, k] = g_raw[:, k].sum()
     if loss.multiclass:
         # The sample's K x K blocks couple the outputs: one system of size
         # (d + 1) K, output-major (coefficient j of output k at k (d+1) + j).
@@ -159,21 +165,22 @@ def _augmented_gram(X, h):
     return out
 
 
-def _penalised_system(objective, theta, weights):
-    """``(W, grad, hess, m)``: the cost's gradient and Hessian in the model's
-    coordinates at ``theta``, the L2 penalty added; ``m`` of the
-    ``n_features + 1`` coefficients are free (without an intercept, b stays
-    0)."""
+def _penalised_system(objective, theta, weights, gradient=True):
+    """``(W, grad, hess, m)``: the cost's gradient (None without
+    ``gradient``) and Hessian in the model's coordinates at ``theta``, the
+    L2 penalty added; ``m`` of the ``n_features + 1`` coefficients are free
+    (without an intercept, b stays 0)."""
     model = np.asarray(objective.to_model(theta), dtype=np.float64)
     W, b = model[:-1], model[-1]
     if hasattr(objective.route, "newton_system"):  # Dask: summed over blocks
         grad, hess = objective.route.newton_system(objective.loss, W, b, weights)
     else:
         grad, hess = newton_system(objective.X, objective.y, weights,
-                                   objective.loss, W, b)
+                                   objective.loss, W, b, gradient=gradient)
     l2 = objective.penalty.l2
     d = W.shape[0]
-    grad[:d] += l2 * W
+    if grad is not None:
+        grad[:d] += l2 * W
     if objective.loss.multiclass:  # one coupled system, output-major
         for k in range(W.shape[1]):
             block = slice(k * (d + 1), k * (d + 1) + d)
@@ -201,10 +208,8 @@ def _coupled_inverse(hess, d, K, m):
         shift[m - 1::m] = 1.0 / math.sqrt(K)
         curvature = np.trace(system) / len(free)
         system = system + curvature * np.outer(shift, shift)
-    inverse = _solve(system, np.eye(len(free)))
-    if inverse is None or not np.all(np.isfinite(inverse)):
-        return None
-    return free, inverse
+    inverse = _inverse(system)
+    return None if inverse is None else (free, inverse)
 
 
 def _solve(hess, rhs):
@@ -218,6 +223,15 @@ def _solve(hess, rhs):
             return scipy.linalg.solve(hess, rhs, assume_a="pos")
     except (np.linalg.LinAlgError, ValueError, scipy.linalg.LinAlgWarning):
         return None
+
+
+def _inverse(system):
+    """The inverse of a symmetric positive definite ``system``, or None
+    where :func:`_solve` gives none or it is not finite."""
+    inverse = _solve(system, np.eye(system.shape[0]))
+    if inverse is None or not np.all(np.isfinite(inverse)):
+        return None
+    return inverse
 
 
 def newton_direction(objective, theta, weights):
@@ -308,7 +322,7 @@ def inverse_hessian(objective, theta, weights):
     >>> bool(np.allclose(-apply(g), obj.newton_direction(theta)))
     True
     """
-    W, _, hess, m = _penalised_system(objective, theta, weights)
+    W, _, hess, m = _penalised_system(objective, theta, weights, gradient=False)
     (d, K), xp, dtype = W.shape, objective.xp, theta.dtype
     if objective.loss.multiclass:
         coupled = _coupled_inverse(hess, d, K, m)
@@ -321,12 +335,9 @@ def inverse_hessian(objective, theta, weights):
             out[free] = inverse @ g.T.ravel()[free]  # output-major
             return out.reshape(K, d + 1).T
     else:
-        inverses = []
-        for k in range(K):
-            inverse = _solve(hess[k, :m, :m], np.eye(m))
-            if inverse is None or not np.all(np.isfinite(inverse)):
-                return None
-            inverses.append(inverse)
+        inverses = [_inverse(hess[k, :m, :m]) for k in range(K)]
+        if any(inverse is None for inverse in inverses):
+            return None
 
         def solve(g):
             out = np.zeros((d + 1, K))
