@@ -67,6 +67,32 @@ def test_direction_from_an_initial_matrix_equals_the_textbook_update(n_pairs):
                                rtol=1e-10)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_matrix_form_equals_the_two_loop_recursion(dtype, n_outputs):
+    # The fast route (NumPy, no initial matrix) against the readable one,
+    # through pairs added, evicted at `memory`, skipped and forgotten.
+    rng = np.random.default_rng(n_outputs)
+    n = 7 * n_outputs
+    M = rng.standard_normal((n, n))
+    A = M @ M.T + np.eye(n)
+    bfgs = LimitedMemoryBFGS(np, memory=4)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for step in range(12):
+        s = rng.standard_normal((7, n_outputs)).astype(dtype)
+        y = (A @ s.ravel()).reshape(s.shape).astype(dtype)
+        bfgs.update(s, -y if step == 5 else y)  # step 5: skipped
+        if step == 8:
+            bfgs.reset()
+            continue
+        g = rng.standard_normal((7, n_outputs)).astype(dtype)
+        fast = bfgs.direction(g)
+        assert fast.dtype == dtype and fast.shape == g.shape
+        readable = bfgs._two_loop_direction(g)
+        np.testing.assert_allclose(fast, readable, rtol=tol,
+                                   atol=tol * np.abs(readable).max())
+
+
 def test_a_failed_initial_matrix_alone_is_forgotten():
     s = np.array([[1.0], [0.0]])
     bfgs = LimitedMemoryBFGS(np, initial=lambda v: 3.0 * v)
