@@ -454,17 +454,18 @@ class LinearObjective(RowViewsMixin, TransformedViewsMixin):
             )}
         return self._newton[coupled]
 
-    def newton_direction(self, theta):
+    def newton_direction(self, theta, gradient=None):
         """The Newton step of the cost at ``theta``, or None where none applies.
 
         See :mod:`skloss._newton`: binary losses with a second derivative,
         no L1 part, data of ordinary magnitude (NumPy, SciPy or Dask), small
-        ``d``.
+        ``d``. ``gradient``: the smooth cost's gradient at ``theta``, if
+        known (it is then not computed again).
         """
         if not self._newton_applies():
             return None
         weights = self.sw if self.sw is not None else self._scale
-        return newton_direction(self, theta, weights)
+        return newton_direction(self, theta, weights, gradient)
 
     def inverse_hessian(self, theta):
         """The inverse Hessian of the cost at ``theta`` as an operator, or None.

@@ -1,7 +1,10 @@
 """Newton steps of _newton.py, and gd "auto"'s Newton finish (issue 11.1)."""
 
+import warnings
+
 import numpy as np
 import pytest
+import scipy.linalg
 import scipy.sparse as sp
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
@@ -9,6 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import shuffle
 
 from skloss import GDLogisticClassifier
+from skloss._newton import _solve
 from skloss._objective import LinearObjective
 from skloss._penalties import make_penalty
 from skloss.losses import (
@@ -79,6 +83,11 @@ def test_direction_is_minus_inverse_hessian_times_gradient(
         step = obj.newton_direction(theta)
         np.testing.assert_allclose(obj.to_model(step), expected, rtol=1e-9,
                                    atol=1e-12)
+        # The gradient given (gd has it from its last epoch) instead of
+        # computed again: the same step.
+        step = obj.newton_direction(theta, obj.smooth_value_gradient(theta)[1])
+        np.testing.assert_allclose(obj.to_model(step), expected, rtol=1e-9,
+                                   atol=1e-12)
         # The inverse Hessian as an operator on the solver's gradient, in
         # the solver's coordinates, gives the same step.
         apply = obj.inverse_hessian(theta)
@@ -135,6 +144,37 @@ def test_softmax_inverse_hessian_solves_the_textbook_system(
                                    atol=1e-11)
     # The Newton finish stays binary: no coupled Newton direction.
     assert objective.newton_direction(objective.from_model(model)) is None
+
+
+@pytest.mark.parametrize("smallest", [1e-3, 1e-12, 1e-14, 3e-16, 0.0, -1e-3])
+def test_solve_refuses_what_scipy_solve_warns_or_fails_on(smallest, rng):
+    # Reference: scipy.linalg.solve(assume_a="pos"), which warns below
+    # LAPACK's machine precision in the reciprocal condition number and
+    # fails on a matrix that is not positive definite.
+    Q, _ = np.linalg.qr(rng.standard_normal((6, 6)))
+    A = Q @ np.diag([4.0, 3.0, 2.0, 1.0, 0.5, smallest]) @ Q.T
+    A = (A + A.T) / 2
+    b = rng.standard_normal(6)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
+            expected = scipy.linalg.solve(A, b, assume_a="pos")
+    except (np.linalg.LinAlgError, scipy.linalg.LinAlgWarning):
+        expected = None
+    got = _solve(A, b)
+    if expected is None:
+        assert got is None
+    else:
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+        np.testing.assert_allclose(_solve(A, np.column_stack([b, 2 * b])),
+                                   np.column_stack([expected, 2 * expected]),
+                                   rtol=1e-6)
+
+
+def test_solve_refuses_a_system_that_is_not_finite():
+    A = np.eye(3)
+    A[1, 2] = A[2, 1] = np.nan
+    assert _solve(A, np.ones(3)) is None
 
 
 def test_no_direction_where_newton_does_not_apply(rng):

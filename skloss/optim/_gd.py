@@ -203,7 +203,7 @@ class GradientDescent(SmoothingContinuation, Solver):
         the full step; None when there is no direction or it does not
         descend, and the gradient steps carry on alone.
         """
-        direction = objective.newton_direction(theta)
+        direction = objective.newton_direction(theta, g)
         if direction is None:
             return None
         return self._backtrack(objective, theta, f, g, direction)
