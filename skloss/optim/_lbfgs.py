@@ -54,13 +54,15 @@ class LimitedMemoryBFGS:
 
     def __init__(self, xp, memory=10, initial=None):
         self.xp = xp
+        # (s, y, 1 / s.y, s.y / y.y, slot), oldest first; on NumPy
+        # parameters s and y are views of row ``slot`` of _S and _Y.
         self.pairs = deque(maxlen=memory)
         self.initial = initial
-        # The matrix form's pairs as rows, oldest first, and R, the upper
-        # triangle of S Y', kept in step with ``pairs`` on NumPy
-        # parameters (one new row and column a pair, not a rebuild).
-        self._S = self._Y = self._R = None
-        self._rows = 0
+        # The matrix form's rows (one slot a pair, reused by the pair that
+        # evicts it, so nothing is stored twice) and R, the upper triangle
+        # of S Y' in the pairs' order: one new column a pair.
+        self._S = self._Y = None
+        self._R = np.zeros((memory, memory))
 
     def __len__(self):
         return len(self.pairs)
@@ -73,7 +75,6 @@ class LimitedMemoryBFGS:
     def reset(self):
         """Forget every pair (the next direction is the caller's)."""
         self.pairs.clear()
-        self._rows = 0
 
     def failed(self):
         """The last direction did not descend: forget the pairs, and the
@@ -97,29 +98,33 @@ class LimitedMemoryBFGS:
             yy = vdot(self.xp, y, y)
         if not (sy > 1e-10 * yy and yy > 0):
             return False
-        self.pairs.append((s, y, 1.0 / sy, sy / yy))
-        if self.pairs and type(s) is np.ndarray and type(y) is np.ndarray:
-            self._append_rows(s.ravel(), y.ravel())
+        memory = self.pairs.maxlen
+        if not (memory and type(s) is np.ndarray and type(y) is np.ndarray):
+            self.pairs.append((s, y, 1.0 / sy, sy / yy, None))
+            return True
+        dtype = np.result_type(s, y)
+        if self._S is None or self._S.shape[1] != s.size or self._S.dtype != dtype:
+            self._S = np.zeros((memory, s.size), dtype=dtype)
+            self._Y = np.zeros_like(self._S)
+            self.reset()  # the pairs' rows are in the old arrays
+        full = len(self.pairs) == memory
+        slot = self.pairs[0][4] if full else len(self.pairs)
+        if slot is None:  # pairs of another array type before
+            self.reset()
+            full, slot = False, 0
+        self._S[slot], self._Y[slot] = s.ravel(), y.ravel()
+        self.pairs.append((self._S[slot].reshape(s.shape),
+                           self._Y[slot].reshape(y.shape), 1.0 / sy, sy / yy, slot))
+        R, n = self._R, len(self.pairs)
+        if full:
+            R[:-1, :-1] = R[1:, 1:]
+        R[n - 1, :n - 1] = 0.0
+        R[:n, n - 1] = (self._S @ self._Y[slot])[self._order()]
         return True
 
-    def _append_rows(self, s, y):
-        """Add the pair to the stacked rows and ``R``, dropping the oldest
-        at ``memory`` pairs as ``pairs`` does."""
-        memory = self.pairs.maxlen
-        if self._S is None or self._S.shape[1] != s.size or self._S.dtype != s.dtype:
-            self._S = np.empty((memory, s.size), dtype=s.dtype)
-            self._Y = np.empty_like(self._S)
-            self._R = np.zeros((memory, memory))
-            self._rows = 0
-        n = self._rows
-        if n == memory:
-            self._S[:-1], self._Y[:-1] = self._S[1:], self._Y[1:]
-            self._R[:-1, :-1] = self._R[1:, 1:]
-            n -= 1
-        self._S[n], self._Y[n] = s, y
-        self._R[n, :n] = 0.0
-        self._R[:n + 1, n] = self._S[:n + 1] @ y
-        self._rows = n + 1
+    def _order(self):
+        """The pairs' slots, oldest first (a None for a pair without one)."""
+        return [pair[4] for pair in self.pairs]
 
     def direction(self, g):
         """``-H g`` by the two-loop recursion (in its matrix form where that
@@ -144,12 +149,12 @@ class LimitedMemoryBFGS:
         xp = self.xp
         q = g
         alphas = []
-        for s, y, rho, _ in reversed(self.pairs):
+        for s, y, rho, _, _ in reversed(self.pairs):
             a = rho * vdot(xp, s, q)
             alphas.append(a)
             q = q - a * y
         r = self.initial(q) if self.initial is not None else self.pairs[-1][3] * q
-        for (s, y, rho, _), a in zip(self.pairs, reversed(alphas), strict=True):
+        for (s, y, rho, _, _), a in zip(self.pairs, reversed(alphas), strict=True):
             b = rho * vdot(xp, y, r)
             r = r + (a - b) * s
         return -r
@@ -163,21 +168,27 @@ class LimitedMemoryBFGS:
         coefficients solve ``R alpha = S g``; the second loop's corrections
         ``alpha - beta`` solve ``R' delta = diag(R) alpha - Y r0`` with
         ``r0 = gamma (g - Y' alpha)``; the direction is ``-(r0 + S' delta)``.
-        The ``memory``-sized systems are solved in float64, the products of
-        parameter size are in ``g``'s dtype, as in the loops; None also
-        where the rows are not those of ``pairs`` (pairs of another array
-        type).
+        The rows sit in slots in another order: the products are taken over
+        all slots and their ``memory``-sized results reordered (unused slots
+        are zero and get zero coefficients). The ``memory``-sized systems
+        are solved in float64, the products of parameter size are in
+        ``g``'s dtype, as in the loops; None also where some pair has no
+        row (pairs of another array type).
         """
-        n = self._rows
-        if n != len(self.pairs) or self._S.shape[1] != g.size:
+        order = self._order()
+        if None in order or self._S is None or self._S.shape[1] != g.size:
             return None
-        S, Y, R = self._S[:n], self._Y[:n], self._R[:n, :n]
-        flat, dtype = g.ravel(), g.dtype
-        alpha, info = dtrtrs(R, np.asarray(S @ flat, dtype=np.float64))
+        S, Y, n, dtype = self._S, self._Y, len(order), g.dtype
+        R = self._R[:n, :n]
+        flat = g.ravel()
+        alpha, info = dtrtrs(R, np.asarray((S @ flat)[order], dtype=np.float64))
         if info != 0:
             return None
-        r0 = self.pairs[-1][3] * (flat - alpha.astype(dtype) @ Y)
-        delta, info = dtrtrs(R, np.diag(R) * alpha - Y @ r0, trans=1)
+        coefficients = np.zeros(S.shape[0])
+        coefficients[order] = alpha
+        r0 = self.pairs[-1][3] * (flat - coefficients.astype(dtype) @ Y)
+        delta, info = dtrtrs(R, np.diag(R) * alpha - (Y @ r0)[order], trans=1)
         if info != 0:
             return None
-        return (-(r0 + delta.astype(dtype) @ S)).reshape(g.shape)
+        coefficients[order] = delta
+        return (-(r0 + coefficients.astype(dtype) @ S)).reshape(g.shape)
