@@ -143,8 +143,11 @@ def row_blocks(array):
 
 
 def _sum_parts(*parts):
-    """Sum of partial results: floats, arrays, or tuples of them."""
+    """Sum of partial results: floats, arrays, tuples of them, or None
+    (a part not computed, such as the Newton system's gradient)."""
     first = parts[0]
+    if first is None:
+        return None
     if isinstance(first, tuple):
         return tuple(_sum_parts(*column) for column in zip(*parts, strict=True))
     total = first.copy() if isinstance(first, np.ndarray) else first
@@ -204,9 +207,10 @@ def _block_mean_square(X, y, sw, params):
     return route(X, y).mean_square(rows, params[:-1, :], params[-1, :])
 
 
-def _block_newton_system(X, y, sw, loss, params, scale):
+def _block_newton_system(X, y, sw, loss, params, scale, gradient=True):
     weights = scale if sw is None else sw
-    return newton_system(X, y, weights, _own_loss(loss), params[:-1], params[-1])
+    return newton_system(X, y, weights, _own_loss(loss), params[:-1], params[-1],
+                         gradient=gradient)
 
 
 def reduce_blocks(dask, block, blocks, *args, combine=_sum_parts):
@@ -349,16 +353,18 @@ class DaskRoute:
             grad *= rows.scale
         return value, grad.astype(like.dtype, copy=False)
 
-    def newton_system(self, loss, W, shift, weights):
+    def newton_system(self, loss, W, shift, weights, gradient=True):
         """The data part of a Newton step, summed over the blocks.
 
         See :func:`skloss._newton.newton_system`; ``weights`` is the cost's
         per-row scale when there are no sample weights (each block's rows
         then weigh it), ignored otherwise (the blocks' weights are used).
+        Without ``gradient`` the blocks compute the Hessian alone.
         """
         scale = float(weights) if np.ndim(weights) == 0 else None
         return self._reduce(
-            _block_newton_system, loss, self._params(W, shift, np.float64), scale
+            _block_newton_system, loss, self._params(W, shift, np.float64), scale,
+            gradient,
         )
 
     def mean_loss(self, rows, loss, W, shift):

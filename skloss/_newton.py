@@ -177,7 +177,8 @@ def _penalised_system(objective, theta, weights, gradient=True):
     model = np.asarray(objective.to_model(theta), dtype=np.float64)
     W, b = model[:-1], model[-1]
     if hasattr(objective.route, "newton_system"):  # Dask: summed over blocks
-        grad, hess = objective.route.newton_system(objective.loss, W, b, weights)
+        grad, hess = objective.route.newton_system(objective.loss, W, b, weights,
+                                                   gradient=gradient)
     else:
         grad, hess = newton_system(objective.X, objective.y, weights,
                                    objective.loss, W, b, gradient=gradient)

@@ -533,3 +533,8 @@ def test_newton_direction_sums_over_blocks(client, weighted, sparse):
     expected = ref.to_model(ref.newton_direction(ref.from_model(model)))
     step = got.to_model(got.newton_direction(got.from_model(model)))
     np.testing.assert_allclose(step, expected, rtol=1e-10, atol=1e-12)
+    # With the gradient given, the blocks compute the Hessian alone.
+    theta = got.from_model(model)
+    step = got.to_model(got.newton_direction(
+        theta, got.smooth_value_gradient(theta)[1]))
+    np.testing.assert_allclose(step, expected, rtol=1e-10, atol=1e-12)
