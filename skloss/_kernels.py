@@ -285,9 +285,10 @@ class BlockedRoute(GenericRoute):
         return total * rows.scale if sw is None else total
 
     def mean_loss(self, rows, loss, W, shift):
-        if not loss.checked:
+        if not loss.checked or not np.any(W):
             # The first evaluation takes the one-pass route, which checks
-            # the loss's output.
+            # the loss's output; so do zero coefficients, whose decision
+            # values need no pass over X (decision_values).
             return super().mean_loss(rows, loss, W, shift)
         y, size = rows.y, self.block_rows
 

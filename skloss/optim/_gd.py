@@ -167,6 +167,30 @@ class GradientDescent(SmoothingContinuation, Solver):
             theta = inner.from_model(objective.to_model(theta))
         return inner, theta
 
+    def _warm_views(self, objective, theta, capabilities):
+        """``(subsample, check)`` views for the warm start of "auto", or None.
+
+        Large data (see ``_run_auto``) is first solved on every
+        ``_WARM_STRIDE``-th sample, and the result kept if it lowers the
+        cost on another such subsample. The subsample needs
+        ``_WARM_ROWS_PER_COEF`` rows per coefficient: at 10 its Hessian still
+        starts the full solve Newton-like (covertype-like 100,000 x 54, 7
+        classes, 16 rows per coefficient: 24 -> 6 epochs).
+        """
+        n_coef = theta.shape[0] * theta.shape[1]
+        if not (
+            "strided" in capabilities and "n_samples" in capabilities
+            # Not for a handful of epochs (partial_fit runs one step per call).
+            and (self.max_iter is None or self.max_iter >= 5)
+            and objective.n_samples >= self._WARM_STRIDE * self._WARM_MIN_ROWS
+            and objective.n_samples
+            >= self._WARM_STRIDE * self._WARM_ROWS_PER_COEF * n_coef
+        ):
+            return None
+        sub = objective.strided(self._WARM_STRIDE)
+        check = objective.strided(self._WARM_STRIDE, self._WARM_STRIDE // 2)
+        return None if sub is None or check is None else (sub, check)
+
     def _converged(self, epoch):
         return epoch.grad_map <= self.tol or epoch.settled
 
@@ -266,8 +290,17 @@ class GradientDescent(SmoothingContinuation, Solver):
         # The first epoch starts with the cost and gradient at theta0 in the
         # coordinates iterated in: evaluated once, for the initial cost too.
         objective, theta = self._coordinates(outer, theta, capabilities)
-        f0, g0 = objective.smooth_value_gradient(theta)
-        yield f0 + objective.nonsmooth_value(theta)
+        warm = self._warm_views(objective, theta, capabilities)
+        if warm is None:
+            f0, g0 = objective.smooth_value_gradient(theta)
+            yield f0 + objective.nonsmooth_value(theta)
+        else:
+            # The warm start moves theta before the full data's gradient is
+            # needed: the initial cost alone (at zero coefficients, the
+            # usual start, without a pass over X; covertype-like: 8 -> 7
+            # full evaluations a fit).
+            f0 = g0 = None
+            yield objective.value(theta)
         theta_begin = theta
         xp = objective.xp
         L = objective.smoothness()
@@ -440,43 +473,29 @@ class GradientDescent(SmoothingContinuation, Solver):
 
         # Warm start on large data: first solve on every 16th sample (a view
         # of X, 1/16 of an epoch per step) to a loose tolerance, and keep the
-        # result if it lowers the cost on another 16th of the samples. On
-        # 200,000 x 100 this saves about a third of the full epochs. The
-        # subsample needs _WARM_ROWS_PER_COEF rows per coefficient: at 10 its
-        # Hessian still starts the full solve Newton-like (covertype-like
-        # 100,000 x 54, 7 classes, 16 rows per coefficient: 24 -> 6 epochs).
-        n_coef = theta.shape[0] * theta.shape[1]
+        # result if it lowers the cost on another 16th of the samples
+        # (_warm_views). On 200,000 x 100 this saves about a third of the
+        # full epochs.
         initial = None
-        if (
-            "strided" in capabilities and "n_samples" in capabilities
-            # Not for a handful of epochs (partial_fit runs one step per call).
-            and (self.max_iter is None or self.max_iter >= 5)
-            and objective.n_samples >= self._WARM_STRIDE * self._WARM_MIN_ROWS
-            and objective.n_samples
-            >= self._WARM_STRIDE * self._WARM_ROWS_PER_COEF * n_coef
-        ):
-            sub = objective.strided(self._WARM_STRIDE)
-            check = objective.strided(self._WARM_STRIDE, self._WARM_STRIDE // 2)
-            if sub is not None and check is not None:
-                start = theta_sub = theta
-                for k, (point, _, _, grad_map, finite) in enumerate(
-                    epochs(sub, start)
-                ):
-                    if not finite:  # the full solve meets and reports it
-                        break
-                    theta_sub = point
-                    if grad_map <= self._WARM_TOL or k + 1 >= self._WARM_MAX_ITER:
-                        break
-                if check.value(theta_sub) < check.value(start):
-                    theta = theta_sub
-                    # Subsampled Newton: the subsample's Hessian at its
-                    # solution, 1/16 of the cost of the whole data's, is
-                    # close to the whole data's at its optimum; as the BFGS
-                    # directions' initial matrix it gives Newton-like steps
-                    # from the first full epoch (200,000 x 100: 10 -> 5
-                    # epochs to tol, 3 to lbfgs's cost).
-                    if newton_ok and "inverse_hessian" in capabilities:
-                        initial = sub.inverse_hessian(theta_sub)
+        if warm is not None:
+            sub, check = warm
+            start = theta_sub = theta
+            for k, (point, _, _, grad_map, finite) in enumerate(epochs(sub, start)):
+                if not finite:  # the full solve meets and reports it
+                    break
+                theta_sub = point
+                if grad_map <= self._WARM_TOL or k + 1 >= self._WARM_MAX_ITER:
+                    break
+            if check.value(theta_sub) < check.value(start):
+                theta = theta_sub
+                # Subsampled Newton: the subsample's Hessian at its
+                # solution, 1/16 of the cost of the whole data's, is
+                # close to the whole data's at its optimum; as the BFGS
+                # directions' initial matrix it gives Newton-like steps
+                # from the first full epoch (200,000 x 100: 10 -> 5
+                # epochs to tol, 3 to lbfgs's cost).
+                if newton_ok and "inverse_hessian" in capabilities:
+                    initial = sub.inverse_hessian(theta_sub)
 
         known = (f0, g0) if theta is theta_begin else (None, None)
         # Points are yielded in the coordinates iterated in (frame); the
