@@ -271,6 +271,32 @@ def test_warm_started_gd_matches_logistic_regression(weighted, rng, warm_start_c
     np.testing.assert_allclose(clf.intercept_, ref.intercept_, rtol=1e-5, atol=1e-6)
 
 
+def test_warm_start_takes_no_full_gradient_at_the_start(rng, warm_start_calls,
+                                                        monkeypatch):
+    """The warm start moves theta before the whole data's gradient is
+    needed: its initial cost is taken at zero coefficients (no pass over
+    X) and no gradient of all the rows is computed there. Without the warm
+    start (too few rows) that gradient is the first epoch's."""
+    from skloss._kernels import NumpyRoute
+
+    evaluated = []
+    original = NumpyRoute.loss_gradient
+
+    def recording(self, rows, loss, W, shift, like):
+        evaluated.append((rows.X.shape[0], not np.any(W)))
+        return original(self, rows, loss, W, shift, like)
+
+    monkeypatch.setattr(NumpyRoute, "loss_gradient", recording)
+    X, y = _unscaled(rng, n=4000, d=5)
+    GDLogisticClassifier(alpha=1.0 / 4000).fit(X, y)
+    assert warm_start_calls, "the warm start did not run"
+    assert (4000, True) not in evaluated
+    assert (4000 // 16, True) in evaluated  # the subsample's first epoch
+    evaluated.clear()
+    GDLogisticClassifier(alpha=1.0 / 150).fit(X[:150], y[:150])
+    assert evaluated[0] == (150, True)
+
+
 def test_no_warm_start_for_one_step(rng, warm_start_calls):
     """partial_fit runs one gd step per call: no hidden subsample solve."""
     calls = warm_start_calls
@@ -282,3 +308,17 @@ def test_no_warm_start_for_one_step(rng, warm_start_calls):
     assert not calls
     GDLogisticClassifier(max_iter=5, tol=None).fit(X, y)
     assert calls
+
+
+# -- column statistics ------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_column_means_by_one_product_equal_numpy_mean(dtype, order, rng):
+    from skloss._scaling import DataStatistics
+
+    X = np.asarray(rng.standard_normal((513, 7)) * np.logspace(-2, 2, 7) + 5.0,
+                   dtype=dtype, order=order)
+    mean = DataStatistics(X, None, 1.0 / 513, np).weighted_mean()
+    assert mean.dtype == dtype
+    np.testing.assert_allclose(mean, np.mean(X, axis=0, dtype=np.float64),
+                               rtol=10 * np.finfo(dtype).eps * np.sqrt(513))
