@@ -35,8 +35,10 @@ MAX_COEFFICIENTS = 256
 #: The most coefficients in all (``(d + 1) K``) the coupled Hessian of a
 #: multiclass loss is formed for (:func:`inverse_hessian` only).
 MAX_COUPLED_COEFFICIENTS = 1024
-# Rows per block of the Hessian's product (bounds the float64 copy).
+# Rows per block of the Hessian's product (bounds the float64 copy), and
+# bytes per block of the multiclass system's rows (_diagonal_minus_outer_system).
 _BLOCK_ROWS = 4096
+_OUTER_BLOCK_BYTES = 16 * 2**20
 # The least reciprocal condition number solved: machine precision, below
 # which scipy.linalg.solve warns the result is inaccurate (scipy 1.17).
 _RCOND_MIN = float(np.finfo(np.float64).eps)
@@ -141,6 +143,9 @@ def newton_system(X, y, weights, loss, W, b, gradient=True):
     if loss.multiclass:
         # The sample's K x K blocks couple the outputs: one system of size
         # (d + 1) K, output-major (coefficient j of output k at k (d+1) + j).
+        parts = _hessian_parts(loss, X, y, raw, weights)
+        if parts is not None:
+            return grad, _diagonal_minus_outer_system(X, weights, *parts)[None]
         h_raw = np.asarray(loss.hessian(y, raw), dtype=np.float64)
         h_raw = h_raw * weights[:, :, None]
         D = d + 1
@@ -157,6 +162,57 @@ def newton_system(X, y, weights, loss, W, b, gradient=True):
     for k in range(K):
         hess[k] = _augmented_gram(X, h_raw[:, k])
     return grad, hess
+
+
+def _hessian_parts(loss, X, y, raw, weights):
+    """``(a, q)`` of a multiclass loss whose Hessian blocks are
+    ``diag(a_i) - q_i q_i'`` (``hessian_parts``, softmax cross-entropy's),
+    or None.
+
+    Only where the class that defines the ``hessian`` in use also defines
+    ``hessian_parts`` (a subclass that overrides ``hessian`` alone has
+    other blocks), for dense X and weights that are not negative (their
+    square roots weigh the rows).
+    """
+    owner = next((c for c in type(loss).__mro__ if "hessian" in vars(c)), None)
+    if (
+        owner is None or "hessian_parts" not in vars(owner)
+        or type(X) is not np.ndarray or np.any(weights < 0)
+    ):
+        return None
+    a, q = loss.hessian_parts(y, raw)
+    return np.asarray(a, dtype=np.float64), np.asarray(q, dtype=np.float64)
+
+
+def _diagonal_minus_outer_system(X, weights, a, q):
+    """The Hessian sums of blocks ``diag(a_i) - q_i q_i'``, output-major.
+
+    The system the per-pair route sums with one weighted Gram per pair of
+    outputs, from far fewer, larger products: with ``x~_i = [x_i, 1]`` and
+    ``M`` the rows ``sqrt(w_i) q_i (x) x~_i``, the off-diagonal block
+    ``(k, j)`` is ``-(M' M)_kj``, all of them from one symmetric product a
+    block of rows at a time; each diagonal block is the Gram of
+    ``w (a_k - q_k^2)``, as the per-pair route computes it (no difference
+    of two large sums where ``p_k`` is near 1). Covertype-like subsample,
+    6,250 x 54, 7 classes, one thread: 53 -> 30 ms.
+    """
+    n, d = X.shape
+    K, D = a.shape[1], d + 1
+    scaled = np.sqrt(weights) * q  # weights of shape (n, 1) or (1, 1)
+    hess = np.zeros((K * D, K * D))
+    rows = max(1, _OUTER_BLOCK_BYTES // (K * D * 8))
+    M = np.empty((min(rows, n), K, D))
+    for start in range(0, n, rows):
+        Xb, qb = X[start:start + rows], scaled[start:start + rows]
+        Mb = M[: Xb.shape[0]]
+        np.multiply(qb[:, :, None], Xb[:, None, :], out=Mb[:, :, :d])
+        Mb[:, :, d] = qb
+        flat = Mb.reshape(Xb.shape[0], K * D)
+        hess -= flat.T @ flat  # NumPy's symmetric product (syrk) for A' A
+    diagonal = weights * (a - q * q)
+    for k in range(K):
+        hess[k * D:(k + 1) * D, k * D:(k + 1) * D] = _augmented_gram(X, diagonal[:, k])
+    return hess
 
 
 def _augmented_gram(X, h):

@@ -146,6 +146,58 @@ def test_softmax_inverse_hessian_solves_the_textbook_system(
     assert objective.newton_direction(objective.from_model(model)) is None
 
 
+class _PerPairSoftmax(SoftmaxCrossEntropy):
+    """Softmax cross-entropy whose ``hessian`` is its own: the system takes
+    the per-pair route (one weighted Gram per pair of outputs)."""
+
+    def hessian(self, y, raw):
+        return super().hessian(y, raw)
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("block_bytes", [None, 4096])
+def test_multiclass_system_from_one_product_equals_the_per_pair_sums(
+        label_smoothing, weighted, block_bytes, rng, monkeypatch):
+    # Reference: the per-pair route, and the textbook sum
+    # sum_i w_i (diag p_i - p_i p_i^T) kron x~_i x~_i^T over the rows.
+    from skloss import _newton
+    from skloss._newton import newton_system
+
+    if block_bytes is not None:  # several blocks of rows, the last short
+        monkeypatch.setattr(_newton, "_OUTER_BLOCK_BYTES", block_bytes)
+    K, n, d = 4, 203, 4
+    X, _ = _problem(rng, n=n, d=d)
+    Y = np.eye(K)[rng.integers(0, K, n)]
+    W, b = rng.standard_normal((d, K)) * 0.3, rng.standard_normal(K)
+    weights = rng.uniform(0.5, 2.0, n) / n if weighted else 1.0 / n
+    fast = SoftmaxCrossEntropy(label_smoothing=label_smoothing)
+    readable = _PerPairSoftmax(label_smoothing=label_smoothing)
+    assert _newton._hessian_parts(fast, X, Y, X @ W + b, np.ones((n, 1))) is not None
+    assert _newton._hessian_parts(readable, X, Y, X @ W + b, np.ones((n, 1))) is None
+    grad, hess = newton_system(X, Y, weights, fast, W, b)
+    grad_ref, hess_ref = newton_system(X, Y, weights, readable, W, b)
+    X1 = np.column_stack([X, np.ones(n)])
+    blocks = fast.hessian(Y, X @ W + b) * np.broadcast_to(weights, (n,))[:, None, None]
+    textbook = np.einsum("ikj,ia,ib->kajb", blocks, X1, X1).reshape(K * (d + 1), -1)
+    np.testing.assert_allclose(hess, hess_ref, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(hess[0], textbook, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(grad, grad_ref)
+
+
+def test_multiclass_system_takes_the_per_pair_route_where_one_product_cannot(rng):
+    from skloss._newton import _hessian_parts
+
+    X, _ = _problem(rng, n=30, d=3)
+    Y = np.eye(3)[rng.integers(0, 3, 30)]
+    raw = rng.standard_normal((30, 3))
+    loss = SoftmaxCrossEntropy()
+    assert _hessian_parts(loss, sp.csr_matrix(X), Y, raw, np.ones((30, 1))) is None
+    negative = np.ones((30, 1))
+    negative[3] = -1.0
+    assert _hessian_parts(loss, X, Y, raw, negative) is None
+
+
 @pytest.mark.parametrize("smallest", [1e-3, 1e-12, 1e-14, 3e-16, 0.0, -1e-3])
 def test_solve_refuses_what_scipy_solve_warns_or_fails_on(smallest, rng):
     # Reference: scipy.linalg.solve(assume_a="pos"), which warns below

@@ -98,6 +98,20 @@ class SoftmaxCrossEntropy(Loss):
         eye = xp.eye(raw.shape[1], dtype=p.dtype)
         return total * (p[:, :, None] * eye - p[:, :, None] * p[:, None, :])
 
+    def hessian_parts(self, y, raw):
+        """The Hessian's blocks as ``diag(a_i) - q_i q_i'``: ``(a, q)``.
+
+        ``a = t_sum p`` and ``q = sqrt(t_sum) p``, each of the shape of
+        ``raw``: the form of :meth:`hessian`'s blocks that lets the Newton
+        system be summed by one symmetric product over all outputs
+        (:func:`skloss._newton.newton_system`) instead of one weighted Gram
+        per pair of outputs.
+        """
+        xp, _ = get_namespace(raw)
+        p = xp.exp(log_softmax(raw, xp))
+        total = xp.sum(self._target(y), axis=1)[:, None]
+        return total * p, xp.sqrt(total) * p
+
     def predict_proba(self, raw):
         xp, _ = get_namespace(raw)
         return xp.exp(log_softmax(raw, xp))
