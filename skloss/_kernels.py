@@ -220,13 +220,19 @@ class BlockedRoute(GenericRoute):
         ones = None
         if rows.fit_intercept and K > 1:
             ones = np.ones(size, dtype=np.result_type(X.dtype, like.dtype))
+        # Zero coefficients (a fit's start): the decision values are the
+        # shift, and the block's first product is not needed.
+        zero = not np.any(W)
 
         def block(i):
             """Loss sum, ``Xb.T @ g`` and intercept sum of block i."""
             start, stop = i * size, (i + 1) * size
             Xb = X[start:stop]
-            raw = Xb @ w
-            raw += b
+            if zero:
+                raw = decision_values(Xb, W, shift)
+            else:
+                raw = Xb @ w
+                raw += b
             value, g = loss.loss_gradient(rows.y[start:stop], raw)
             if sw is None:
                 value = float(np.sum(value))
