@@ -106,6 +106,17 @@ class SoftmaxCrossEntropy(Loss):
         system be summed by one symmetric product over all outputs
         (:func:`skloss._newton.newton_system`) instead of one weighted Gram
         per pair of outputs.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skloss.losses import SoftmaxCrossEntropy
+        >>> loss = SoftmaxCrossEntropy()
+        >>> y, raw = np.array([[1.0, 0.0, 0.0]]), np.array([[0.5, -1.0, 2.0]])
+        >>> a, q = loss.hessian_parts(y, raw)
+        >>> blocks = a[:, :, None] * np.eye(3) - q[:, :, None] * q[:, None, :]
+        >>> bool(np.allclose(blocks, loss.hessian(y, raw)))
+        True
         """
         xp, _ = get_namespace(raw)
         p = xp.exp(log_softmax(raw, xp))
