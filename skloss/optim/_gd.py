@@ -288,7 +288,8 @@ class GradientDescent(SmoothingContinuation, Solver):
     def _run_auto(self, objective, theta, state, capabilities):
         outer = objective
         # The first epoch starts with the cost and gradient at theta0 in the
-        # coordinates iterated in: evaluated once, for the initial cost too.
+        # coordinates iterated in: evaluated once, for the initial cost too
+        # (the cost alone where the warm start moves theta first).
         objective, theta = self._coordinates(outer, theta, capabilities)
         warm = self._warm_views(objective, theta, capabilities)
         if warm is None:
