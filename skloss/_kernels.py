@@ -215,24 +215,17 @@ class BlockedRoute(GenericRoute):
     def loss_gradient(self, rows, loss, W, shift, like):
         X, size, sw = rows.X, self.block_rows, rows.sw
         K = W.shape[1]
-        w, b = (W[:, 0], shift[0]) if K == 1 else (W, shift)
         n_blocks = -(-X.shape[0] // size)
         ones = None
         if rows.fit_intercept and K > 1:
             ones = np.ones(size, dtype=np.result_type(X.dtype, like.dtype))
-        # Zero coefficients (a fit's start): the decision values are the
-        # shift, and the block's first product is not needed.
-        zero = not np.any(W)
 
         def block(i):
             """Loss sum, ``Xb.T @ g`` and intercept sum of block i."""
             start, stop = i * size, (i + 1) * size
             Xb = X[start:stop]
-            if zero:
-                raw = decision_values(Xb, W, shift)
-            else:
-                raw = Xb @ w
-                raw += b
+            # Without the product where W is zero (a fit's start).
+            raw = decision_values(Xb, W, shift)
             value, g = loss.loss_gradient(rows.y[start:stop], raw)
             if sw is None:
                 value = float(np.sum(value))
@@ -272,13 +265,10 @@ class BlockedRoute(GenericRoute):
         that follow), partial sums added in block order.
         """
         X, sw, size = rows.X, rows.sw, self.block_rows
-        K = W.shape[1]
-        w, b = (W[:, 0], shift[0]) if K == 1 else (W, shift)
 
         def block(i):
             start = i * size
-            raw = X[start:start + size] @ w
-            raw += b
+            raw = decision_values(X[start:start + size], W, shift)
             values = per_sample(start, raw)
             if sw is None:
                 return float(np.sum(values))
@@ -291,10 +281,9 @@ class BlockedRoute(GenericRoute):
         return total * rows.scale if sw is None else total
 
     def mean_loss(self, rows, loss, W, shift):
-        if not loss.checked or not np.any(W):
+        if not loss.checked:
             # The first evaluation takes the one-pass route, which checks
-            # the loss's output; so do zero coefficients, whose decision
-            # values need no pass over X (decision_values).
+            # the loss's output.
             return super().mean_loss(rows, loss, W, shift)
         y, size = rows.y, self.block_rows
 
