@@ -306,7 +306,7 @@ def test_no_warm_start_for_one_step(rng, warm_start_calls):
         GDLogisticClassifier(max_iter=1).fit(X, y)
         GDLogisticClassifier().partial_fit(X, y, classes=[0.0, 1.0])
     assert not calls
-    GDLogisticClassifier(max_iter=5, tol=None).fit(X, y)
+    GDLogisticClassifier(max_iter=2, tol=None).fit(X, y)
     assert calls
 
 
