@@ -8,8 +8,8 @@ On a ``distributed.LocalCluster(n_workers=2, threads_per_worker=1)`` with
   the intercept unpenalised; evaluated in float64 NumPy) is the target;
 * ``GDLogisticClassifier(alpha=alpha)`` (gd, "auto") runs the epochs it
   needs to reach that cost, on the dask array and on the same data in
-  NumPy (the same answer; the NumPy fit may need fewer epochs, from its
-  warm start on every 16th row, which the Dask fit does not take);
+  NumPy (the same steps, the warm start on every 16th row included: the
+  Dask fit brings those rows to the client);
 * one epoch of the Dask fit is compared with the floor of any map-reduce
   on this cluster: one ``(X @ w).sum()`` computed to the client.
 
@@ -117,8 +117,7 @@ def main(argv=None):
             source = "sklearn LogisticRegression(lbfgs)"
         goal = target + args.slack * abs(target)
 
-        # 2. Epochs each fit needs to reach it (the Dask fit skips the NumPy
-        # fit's warm start on strided rows: a round trip per step there).
+        # 2. Epochs each fit needs to reach it.
         def fit(data, epochs, **params):
             est = GDLogisticClassifier(alpha=alpha, tol=None, max_iter=epochs, **params)
             return est.fit(*data)

@@ -18,8 +18,10 @@ The estimator-side preparation of a fit (checks, labels, weights) is in
 """
 
 import copy
+import math
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._kernels import Rows, route
 from ._newton import newton_system
@@ -106,6 +108,66 @@ def map_rows(estimator, method, X):
         lambda block: func(block), X, chunks=(X.chunks[0], (probe.shape[1],)),
         dtype=probe.dtype, meta=np.empty((0, 0), dtype=probe.dtype),
     )
+
+
+# -- rows on the client: the warm start's subsamples -------------------------
+
+# At most this much of the data is brought to the client, once a fit: the
+# warm start's every-16th-row subsamples of "auto" (a solve in client memory
+# instead of round trips to the cluster). Larger subsamples stay where they
+# are, and the fit starts from the initial point as before.
+CLIENT_ROWS_MAX_BYTES = 128 * 2**20
+
+
+def gather_strided(X, y, sw, step, offsets, max_bytes=None):
+    """Rows ``offset, offset + step, ...`` of dask data, on the client.
+
+    One computation for all ``offsets``, each giving ``(X, y, sw)`` of NumPy
+    arrays (``sw`` None when None). Rows are taken by their index in the
+    whole array, as a NumPy slice ``X[offset::step]`` takes them.
+
+    Parameters
+    ----------
+    X : dask array of shape (n_samples, n_features)
+    y : dask array of shape (n_samples,) or (n_samples, n_outputs)
+    sw : dask array of shape (n_samples,) or None
+    step : int
+    offsets : sequence of int
+    max_bytes : int, default=None
+        The most the rows may take on the client; None for
+        ``CLIENT_ROWS_MAX_BYTES``.
+
+    Returns
+    -------
+    list of tuple or None
+        None for sparse blocks or rows of more than ``max_bytes``.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> X = da.from_array(np.arange(12.0).reshape(6, 2), chunks=(4, 2))
+    >>> y = da.from_array(np.arange(6.0), chunks=4)
+    >>> [(Xs.tolist(), ys.tolist()) for Xs, ys, _ in gather_strided(X, y, None, 3, [1])]
+    [([[2.0, 3.0], [8.0, 9.0]], [1.0, 4.0])]
+    """
+    if sp.issparse(getattr(X, "_meta", None)):
+        return None
+    n = X.shape[0]
+    row_bytes = (
+        X.shape[1] * X.dtype.itemsize
+        + math.prod(y.shape[1:]) * y.dtype.itemsize
+        + (0 if sw is None else sw.dtype.itemsize)
+    )
+    if max_bytes is None:
+        max_bytes = CLIENT_ROWS_MAX_BYTES
+    if sum(len(range(o, n, step)) for o in offsets) * row_bytes > max_bytes:
+        return None
+    lazy = [
+        (X[o::step], y[o::step], None if sw is None else sw[o::step])
+        for o in offsets
+    ]
+    (rows,) = _import_dask().compute(lazy)
+    return [tuple(part) for part in rows]
 
 
 # -- the Dask route: one map over row blocks and one tree reduction per epoch --

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._array_api import take_rows, to_device, to_host
-from ._dask import is_dask_array
+from ._dask import gather_strided, is_dask_array
 from ._kernels import BatchRows, renormalised, route, rows_loss_gradient
 from ._scaling import preconditioner_factors
 
@@ -35,8 +35,8 @@ class RowViewsMixin:
         Returns
         -------
         LinearObjective or None
-            None for sparse or dask data, or when the rows taken all have
-            zero weight.
+            None for sparse data, or when the rows taken all have zero
+            weight; see :meth:`strided_views` for dask data.
 
         Examples
         --------
@@ -50,22 +50,53 @@ class RowViewsMixin:
                [ 6.,  7.],
                [10., 11.]])
         """
-        if self.sparse or is_dask_array(self.X):
-            # (Dask: each warm-start step would cost a full epoch's round
-            # trip to the cluster.)
-            return None
-        # Strided slices are views in NumPy, PyTorch and CuPy alike (the
-        # ellipsis spells out the other axes, as the array API asks).
-        X = self.X[offset::step, ...]
-        weights = renormalised(
-            None if self.sw is None else self.sw[offset::step], X.shape[0], self.xp
-        )
+        (view,) = self.strided_views(step, (offset,))
+        return view
+
+    def strided_views(self, step, offsets):
+        """:meth:`strided` for each of ``offsets``: a list of views or None.
+
+        On dask data the rows are brought to the client in one computation
+        (:func:`skloss._dask.gather_strided`), so the views are NumPy costs
+        that a solver evaluates without a round trip to the cluster; None
+        for each when they would take more than
+        ``skloss._dask.CLIENT_ROWS_MAX_BYTES``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skloss._objective import LinearObjective
+        >>> from skloss.losses import LogLoss
+        >>> X = np.arange(12.0).reshape(6, 2)
+        >>> obj = LinearObjective(LogLoss(), X, np.array([0.0, 1.0] * 3))
+        >>> [view.n_samples for view in obj.strided_views(4, (0, 2))]
+        [2, 1]
+        """
+        if self.sparse:
+            return [None] * len(offsets)
+        if is_dask_array(self.X):
+            parts = gather_strided(self.X, self.y, self.sw, step, offsets)
+            if parts is None:
+                return [None] * len(offsets)
+        else:
+            # Strided slices are views in NumPy, PyTorch and CuPy alike (the
+            # ellipsis spells out the other axes, as the array API asks).
+            parts = [
+                (self.X[o::step, ...], self.y[o::step, ...],
+                 None if self.sw is None else self.sw[o::step])
+                for o in offsets
+            ]
+        return [self._rows_view(X, y, sw) for X, y, sw in parts]
+
+    def _rows_view(self, X, y, sw):
+        """This cost on the rows ``(X, y, sw)``, weights renormalised."""
+        weights = renormalised(sw, X.shape[0], self.xp)
         if weights is None:
             return None
         sw, scale, _ = weights
         # The smoothness bound of the whole data stays valid for the warm
         # start's steps.
-        return self._view(X, self.y[offset::step, ...], sw, scale, keep_bounds=True)
+        return self._view(X, y, sw, scale, keep_bounds=True)
 
     def batch(self, idx):
         """The cost restricted to the rows ``idx``: a mini-batch objective.

@@ -176,15 +176,23 @@ def _largest_array(obj):
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("persist", [False, True])
-@pytest.mark.parametrize("params", SOLVERS + [dict(early_stopping=True)])
-def test_X_is_never_computed_to_the_client(client, monkeypatch, params, persist):
+@pytest.mark.parametrize("params, n", [(p, 400) for p in SOLVERS] + [
+    (dict(early_stopping=True), 400),
+    # Large enough for the warm start of "auto" (with 160 rows a
+    # coefficient): its two subsamples of every 16th row may come.
+    (dict(solver="gd", learning_rate="auto"), 3400),
+])
+def test_X_is_never_computed_to_the_client(client, monkeypatch, params, n, persist):
     """Only small results arrive: no dask array is computed or converted.
 
     Persisted X takes the futures path (tasks submitted on the blocks'
     futures), other X the task-graph path: both are watched.
     """
-    X, y = _data(3, n=400, d=6)
-    dX = da.from_array(X, chunks=(50, 6))
+    from skloss.optim import GradientDescent
+
+    monkeypatch.setattr(GradientDescent, "_WARM_MIN_ROWS", 10)
+    X, y = _data(3, n=n, d=6)
+    dX = da.from_array(X, chunks=(n // 8, 6))
     dy = da.from_array(y, chunks=50)
     if persist:
         dX, dy = client.persist([dX, dy])
@@ -198,7 +206,8 @@ def test_X_is_never_computed_to_the_client(client, monkeypatch, params, persist)
 
         return watched
 
-    limit = (6 + 1) * 3
+    # The parameters, or with the warm start a subsample's X.
+    limit = max((6 + 1) * 3, -(-n // 16) * 6 if n > 400 else 0)
 
     def guarded(name):
         real = getattr(da.Array, name)
@@ -211,15 +220,18 @@ def test_X_is_never_computed_to_the_client(client, monkeypatch, params, persist)
 
         return method
 
-    monkeypatch.setattr(dask, "compute", watch(dask.compute))
-    monkeypatch.setattr(distributed.Future, "result", watch(distributed.Future.result))
-    for name in ("compute", "__array__", "persist"):
-        monkeypatch.setattr(da.Array, name, guarded(name))
     clf = GDLogisticClassifier(max_iter=15, multi_class="multinomial", **params)
-    clf.fit(dX, dy, sample_weight=da.ones(400, chunks=100))
-    monkeypatch.undo()
+    with monkeypatch.context() as watching:
+        watching.setattr(dask, "compute", watch(dask.compute))
+        watching.setattr(distributed.Future, "result",
+                         watch(distributed.Future.result))
+        for name in ("compute", "__array__", "persist"):
+            watching.setattr(da.Array, name, guarded(name))
+        clf.fit(dX, dy, sample_weight=da.ones(n, chunks=100))
     assert len(largest) >= clf.n_iter_
     assert max(largest) <= limit
+    if n > 400:  # the warm start ran, on the client
+        assert max(largest) > (6 + 1) * 3
     ref = GDLogisticClassifier(max_iter=15, multi_class="multinomial", **params)
     if not params.get("early_stopping"):
         _assert_same(clf, ref.fit(X, y))
@@ -431,17 +443,97 @@ def test_same_answer_on_worker_processes():
                  GDLogisticClassifier(loss=SmoothHinge(), max_iter=10).fit(X, y == 1))
 
 
-def test_no_strided_warm_start_on_dask_data(client):
-    """Each warm-start step would cost a full round trip: dask skips it."""
+@pytest.mark.parametrize("weighted", [False, True])
+def test_strided_views_of_dask_data_are_numpy_costs_of_the_same_rows(
+        client, monkeypatch, weighted):
+    """The warm start's subsamples come to the client in one computation:
+    NumPy costs of the rows a NumPy slice takes, over blocks of any size."""
+    from skloss._objective import LinearObjective
+    from skloss.losses import LogLoss
+
+    X, y = _data(2, n=230)
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, 230) if weighted else None
+    dask_obj = LinearObjective(
+        LogLoss(), da.from_array(X, chunks=(47, 4)),
+        da.from_array(y.astype(float), chunks=47),
+        sample_weight=None if sw is None else da.from_array(sw, chunks=47),
+    )
+    numpy_obj = LinearObjective(LogLoss(), X, y.astype(float), sample_weight=sw)
+    computed = []
+    real_compute = dask.compute
+
+    def counting(*args, **kwargs):
+        computed.append(args)
+        return real_compute(*args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(dask, "compute", counting)
+        views = dask_obj.strided_views(16, (0, 8))
+    assert len(computed) == 1
+    theta = numpy_obj.zeros() + 0.3
+    for got, ref in zip(views, numpy_obj.strided_views(16, (0, 8)), strict=True):
+        assert isinstance(got.X, np.ndarray) and got.route.name != "dask"
+        np.testing.assert_array_equal(got.X, ref.X)
+        np.testing.assert_allclose(got.value(theta), ref.value(theta), rtol=1e-12)
+    assert dask_obj.strided(16, 8).n_samples == len(range(8, 230, 16))
+
+
+def test_no_warm_start_views_of_sparse_or_too_large_dask_data(client, monkeypatch):
+    from skloss import _dask
     from skloss._objective import LinearObjective
     from skloss.losses import LogLoss
 
     X, y = _data(2)
-    obj = LinearObjective(LogLoss(), da.from_array(X, chunks=50),
-                          da.from_array(y.astype(float), chunks=50))
-    assert obj.strided(16) is None
-    assert obj.route.name == "dask"
-    assert LinearObjective(LogLoss(), X, y.astype(float)).strided(16) is not None
+    dy = da.from_array(y.astype(float), chunks=50)
+    sparse = da.from_array(X, chunks=(50, 4)).map_blocks(sp.csr_matrix)
+    assert LinearObjective(LogLoss(), sparse, dy).strided_views(16, (0, 8)) == [
+        None, None]
+    dense = LinearObjective(LogLoss(), da.from_array(X, chunks=(50, 4)), dy)
+    # Two subsamples of 15 and 14 rows of 4 + 1 float64 values: 1,160 bytes.
+    monkeypatch.setattr(_dask, "CLIENT_ROWS_MAX_BYTES", 1159)
+    assert dense.strided_views(16, (0, 8)) == [None, None]
+    monkeypatch.setattr(_dask, "CLIENT_ROWS_MAX_BYTES", 1160)
+    assert None not in dense.strided_views(16, (0, 8))
+
+
+@pytest.fixture
+def warm_start_from_160_rows(monkeypatch):
+    """gd's warm start of "auto" enabled on small data (as in NumPy tests)."""
+    from skloss.optim import GradientDescent
+
+    monkeypatch.setattr(GradientDescent, "_WARM_MIN_ROWS", 10)
+
+
+@pytest.mark.parametrize("n_classes, multi_class", [(2, "ovr"), (3, "multinomial")])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_warm_start_same_steps_as_numpy(client, warm_start_from_160_rows,
+                                        monkeypatch, n_classes, multi_class,
+                                        weighted):
+    """"auto" solves the strided subsample first on dask data too: the same
+    epochs, costs and coefficients as the NumPy fit, and the rows that came
+    to the client are the two subsamples, never X."""
+    from skloss._objective import LinearObjective
+
+    # (At least 16 x 10 rows per coefficient: 3 x 5 of them for 3 classes.)
+    X, y = _data(n_classes, n=2400, d=4)
+    sw = np.random.default_rng(2).uniform(0.5, 2.0, 2400) if weighted else None
+    views = []
+    real = LinearObjective.strided_views
+
+    def recording(self, *args):
+        out = real(self, *args)
+        views.append(out)
+        return out
+
+    monkeypatch.setattr(LinearObjective, "strided_views", recording)
+    got, ref = _fit_both(X, y, chunks=300, sample_weight=sw, dask_weight=True,
+                         multi_class=multi_class, max_iter=100)
+    _assert_same(got, ref)
+    assert got.n_iter_ < 100
+    in_memory, on_dask = views  # _fit_both fits the NumPy data first
+    assert None not in on_dask
+    assert [v.n_samples for v in on_dask] == [v.n_samples for v in in_memory]
+    assert sum(v.n_samples for v in on_dask) == 2400 // 8
 
 
 def test_fit_without_dask_names_the_extra(request):

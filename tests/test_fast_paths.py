@@ -242,15 +242,15 @@ def test_strided_objective_is_a_view_with_the_subsample_cost(rng):
 
 @pytest.fixture
 def warm_start_calls(monkeypatch):
-    """gd's warm start enabled from 160 rows; the list of its strided() calls."""
+    """gd's warm start enabled from 160 rows; the list of its subsample calls."""
     from skloss.optim import GradientDescent
 
     monkeypatch.setattr(GradientDescent, "_WARM_MIN_ROWS", 10)
     calls = []
-    original = LinearObjective.strided
+    original = LinearObjective.strided_views
     monkeypatch.setattr(
         LinearObjective,
-        "strided",
+        "strided_views",
         lambda self, *a, **k: calls.append(a) or original(self, *a, **k),
     )
     return calls

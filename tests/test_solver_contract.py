@@ -112,7 +112,7 @@ def test_the_contract_names_what_a_solver_calls():
             SOLVERS[name].requires
         )
         assert "batch_evaluator" in SOLVERS[name].optional
-    assert {"preconditioned", "bound_curvature", "strided"} <= set(
+    assert {"preconditioned", "bound_curvature", "strided_views"} <= set(
         SOLVERS["gd"].optional
     )
 

@@ -103,9 +103,9 @@ class GradientDescent(SmoothingContinuation, Solver):
     )
     # "auto": standardized coordinates (preconditioned), the first step on
     # the bound's curvature (bound_curvature), the warm start on every 16th
-    # sample of large data (strided, n_samples).
-    optional = ("preconditioned", "bound_curvature", "strided", "n_samples",
-                "newton_direction", "smoothed", "inverse_hessian")
+    # sample of large data (strided_views, n_samples).
+    optional = ("preconditioned", "bound_curvature", "strided_views",
+                "n_samples", "newton_direction", "smoothed", "inverse_hessian")
     State = GradientDescentState
 
     # Sufficient-decrease constant and memory of the non-monotone search.
@@ -179,7 +179,7 @@ class GradientDescent(SmoothingContinuation, Solver):
         """
         n_coef = theta.shape[0] * theta.shape[1]
         if not (
-            "strided" in capabilities and "n_samples" in capabilities
+            "strided_views" in capabilities and "n_samples" in capabilities
             # Not for a single step (partial_fit runs one per call); from
             # two epochs on it pays (200,000 x 100: 4 epochs reach lbfgs's
             # cost with it, 5 without).
@@ -189,8 +189,11 @@ class GradientDescent(SmoothingContinuation, Solver):
             >= self._WARM_STRIDE * self._WARM_ROWS_PER_COEF * n_coef
         ):
             return None
-        sub = objective.strided(self._WARM_STRIDE)
-        check = objective.strided(self._WARM_STRIDE, self._WARM_STRIDE // 2)
+        # Both in one request: on dask data they come to the client in one
+        # computation (one round trip to the cluster).
+        sub, check = objective.strided_views(
+            self._WARM_STRIDE, (0, self._WARM_STRIDE // 2)
+        )
         return None if sub is None or check is None else (sub, check)
 
     def _converged(self, epoch):
