@@ -275,20 +275,59 @@ def _block_newton_system(X, y, sw, loss, params, scale, gradient=True):
                          gradient=gradient)
 
 
+def aligned(part):
+    """A block (NumPy or CSR) with its values aligned for their dtype.
+
+    An array received from another worker is a view of the message's
+    buffer at whatever byte offset it arrived at; misaligned, NumPy's
+    ufuncs and BLAS take their slow paths (200,000 x 100 in four blocks on
+    two workers: a transferred 50,000-row block took 100-140 ms an epoch
+    against 10-25 ms for the others, 20 ms with this copy). Aligned blocks
+    are returned as they are, without a copy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> buffer = np.zeros(3 * 8 + 1, dtype=np.uint8)
+    >>> X = np.frombuffer(buffer.data, dtype=np.float64, count=3, offset=1)
+    >>> X.flags.aligned, aligned(X).flags.aligned
+    (False, True)
+    >>> Y = np.zeros(3)
+    >>> aligned(Y) is Y
+    True
+    """
+    if isinstance(part, np.ndarray):
+        return part if part.flags.aligned else np.require(part, requirements="A")
+    if sp.issparse(part) and not all(
+        a.flags.aligned for a in (part.data, part.indices, part.indptr)
+    ):
+        return part.copy()
+    return part
+
+
+def _on_aligned(block, n_parts, *values):
+    """``block(*parts, *args)`` with the ``n_parts`` row blocks aligned."""
+    parts = [aligned(p) for p in values[:n_parts]]
+    return block(*parts, *values[n_parts:])
+
+
 def reduce_blocks(dask, block, blocks, *args, combine=_sum_parts):
     """The delayed tree reduction of ``block(*parts, *args)`` over ``blocks``.
 
     ``blocks`` is a list of tuples of delayed row blocks; each of ``args``
     (parameters, the loss) becomes one key of the graph, shared by every
-    task, so it travels to each worker once.
+    task, so it travels to each worker once. Each block's arrays are
+    :func:`aligned` on the worker first.
     """
     args = [
         a if a is None or isinstance(a, (bool, int, str))
         else dask.delayed(a, pure=False)
         for a in args
     ]
-    func = dask.delayed(block, pure=True)
-    return tree_reduce(dask, [func(*parts, *args) for parts in blocks], combine)
+    func = dask.delayed(_on_aligned, pure=True)
+    return tree_reduce(
+        dask, [func(block, len(parts), *parts, *args) for parts in blocks], combine
+    )
 
 
 def _client():
@@ -333,8 +372,12 @@ def persist_if_persisted(X, *arrays):
 
 
 def submit_tree(client, block, futures, args, combine=_sum_parts):
-    """``combine`` of ``block(*parts, *args)`` over futures, as a result."""
-    parts = [client.submit(block, *f, *args, pure=False) for f in futures]
+    """``combine`` of ``block(*parts, *args)`` over futures, as a result
+    (each block's arrays :func:`aligned` on the worker first)."""
+    parts = [
+        client.submit(_on_aligned, block, len(f), *f, *args, pure=False)
+        for f in futures
+    ]
     while len(parts) > 1:
         parts = [
             client.submit(combine, *parts[i:i + _FAN_IN], pure=False)

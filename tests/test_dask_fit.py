@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from user_losses.mylosses import SmoothHinge
 
 from skloss import GDLogisticClassifier, _dask_stats
+from skloss._dask import _block_loss_gradient
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
@@ -534,6 +535,75 @@ def test_warm_start_same_steps_as_numpy(client, warm_start_from_160_rows,
     assert None not in on_dask
     assert [v.n_samples for v in on_dask] == [v.n_samples for v in in_memory]
     assert sum(v.n_samples for v in on_dask) == 2400 // 8
+
+
+# The tasks travel pickled even to in-process workers; module-level names
+# are pickled by reference, so the workers record into this list.
+_ALIGNED_SEEN = []
+_REAL_LOSS_GRADIENT = _block_loss_gradient
+
+
+def _recording_loss_gradient(X, *args):
+    """The epoch's block function, noting whether its X arrived aligned."""
+    _ALIGNED_SEEN.append(bool((X.data if sp.issparse(X) else X).flags.aligned))
+    return _REAL_LOSS_GRADIENT(X, *args)
+
+
+def _misaligned(block):
+    """A copy of ``block`` one byte into its buffer, as a worker may hold a
+    block it received from another (a view of the message's buffer)."""
+    buffer = np.empty(block.nbytes + 1, dtype=np.uint8)
+    out = np.frombuffer(buffer.data, dtype=block.dtype, count=block.size,
+                        offset=1).reshape(block.shape)
+    out[...] = block
+    return out
+
+
+@pytest.mark.parametrize("persist", [False, True])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_misaligned_blocks_are_aligned_on_the_workers(client, monkeypatch, sparse,
+                                                      persist):
+    """Misaligned blocks make NumPy and BLAS take their slow paths: the
+    epoch's block function gets aligned arrays (on the futures path of
+    persisted X and on the task-graph path), and the answer is NumPy's."""
+    from skloss import _dask
+
+    X, y = _data(2)
+
+    def misaligned(block):
+        if not sparse:
+            return _misaligned(block)
+        csr = sp.csr_matrix(block)
+        csr.data = _misaligned(csr.data)
+        return csr
+
+    meta = sp.csr_matrix((0, 4)) if sparse else None
+    dX = da.from_array(X, chunks=(60, 4)).map_blocks(
+        misaligned, dtype=X.dtype, meta=meta)
+    dy = da.from_array(y, chunks=60)
+    if persist:
+        dX, dy = client.persist([dX, dy])
+    assert not misaligned(X[:2]).data.flags.aligned if sparse else not (
+        misaligned(X[:2]).flags.aligned)
+    _ALIGNED_SEEN.clear()
+    monkeypatch.setattr(_dask, "_block_loss_gradient", _recording_loss_gradient)
+    got = GDLogisticClassifier(max_iter=20, alpha=1e-3).fit(dX, dy)
+    ref = GDLogisticClassifier(max_iter=20, alpha=1e-3).fit(
+        sp.csr_matrix(X) if sparse else X, y)
+    assert len(_ALIGNED_SEEN) >= got.n_iter_ and all(_ALIGNED_SEEN)
+    _assert_same(got, ref)
+
+
+def test_aligned_leaves_aligned_blocks_alone():
+    from skloss._dask import aligned
+
+    X = np.arange(12.0).reshape(4, 3)
+    assert aligned(X) is X
+    csr = sp.csr_matrix(X)
+    assert aligned(csr) is csr
+    csr.data = _misaligned(csr.data)
+    fixed = aligned(csr)
+    assert fixed.data.flags.aligned and (fixed != csr).nnz == 0
 
 
 def test_fit_without_dask_names_the_extra(request):
