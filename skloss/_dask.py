@@ -97,15 +97,19 @@ def map_rows(estimator, method, X):
         )
     if X.numblocks[1] != 1:
         X = X.rechunk({1: -1})
-    func = getattr(estimator, method)
-    probe = func(np.zeros((1, X.shape[1]), dtype=X.dtype))
+    method_of = getattr(estimator, method)
+    probe = method_of(np.zeros((1, X.shape[1]), dtype=X.dtype))
+
+    def func(block):
+        return method_of(aligned(block))  # (see aligned: a block that moved)
+
     if probe.ndim == 1:
         return da.map_blocks(
-            lambda block: func(block), X, drop_axis=1, dtype=probe.dtype,
+            func, X, drop_axis=1, dtype=probe.dtype,
             meta=np.empty((0,), dtype=probe.dtype),
         )
     return da.map_blocks(
-        lambda block: func(block), X, chunks=(X.chunks[0], (probe.shape[1],)),
+        func, X, chunks=(X.chunks[0], (probe.shape[1],)),
         dtype=probe.dtype, meta=np.empty((0, 0), dtype=probe.dtype),
     )
 
