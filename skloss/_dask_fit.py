@@ -1,8 +1,9 @@
 """``fit`` on a dask array: the data stay on the cluster.
 
 :func:`fit_dask` is the estimator's fit for dask input. It checks ``X``
-without computing it (dtype, shape, and finiteness as one reduction),
-finds the classes with one small reduction, encodes the labels and builds
+without computing it (dtype and shape from its metadata; finiteness from its
+column moments, one reduction whose result the unweighted fit's statistics
+reuse), finds the classes in the same computation, encodes the labels and builds
 the targets and weights block by block, aligned with the row chunks of
 ``X``, and trains on the :class:`skloss._dask.DaskRoute` the objective
 picks for dask data: each epoch one map over the row blocks and one tree
@@ -29,6 +30,7 @@ from ._dask import (
     reduce_blocks,
     row_blocks,
 )
+from ._dask_stats import forget_moments, remember_moments, unweighted_moments
 from ._fit_utils import warn_if_not_converged, warn_separated
 from ._labels import encode_labels, targets
 from ._model import initial_theta
@@ -57,16 +59,6 @@ def _dask():
 
 
 # -- block functions (top level: they travel to worker processes) -----------
-
-def _block_check(X):
-    """Whether a block is finite, as a NumPy bool."""
-    data = X.data if sp.issparse(X) else X
-    return bool(np.isfinite(data).all())
-
-
-def _all(*parts):
-    return all(parts)
-
 
 def _block_unique(y):
     return np.unique(y)
@@ -193,22 +185,24 @@ def _as_rows(da, values, X, name):
 
 
 def prepare_dask_fit(estimator, X, y, sample_weight):
-    """Checked dask data: ``(X, y_idx, classes, user_weight)``.
+    """Checked dask data: ``(X, y_idx, classes, user_weight, moments)``.
 
     ``X`` float32 or float64 with one column chunk; ``y_idx`` the class
     index of each row and ``user_weight`` (or None) dask arrays chunked
-    like the rows of ``X``. Sets ``n_features_in_`` (and removes
-    ``feature_names_in_``) as ``validate_data(reset=True)`` does. The
-    checks and the classes come from one computation of small results.
+    like the rows of ``X``; ``moments`` the unweighted column moments of
+    ``X`` (see :func:`skloss._dask_stats.unweighted_moments`). Sets
+    ``n_features_in_`` (and removes ``feature_names_in_``) as
+    ``validate_data(reset=True)`` does. The checks and the classes come
+    from one computation of small results.
     """
     da, dask = import_dask_array(), _dask()
     X = _check_X(da, X)
     _check_n_features(estimator, X, reset=True)
     _check_feature_names(estimator, X, reset=True)
     n = X.shape[0]
-    pending = {"finite": reduce_blocks(
-        dask, _block_check, [(b,) for b in row_blocks(X)], combine=_all
-    )}
+    # The column moments give finiteness (NaN and infinities reach the
+    # maxima or minima) and are the unweighted fit's statistics.
+    pending = {"moments": unweighted_moments(dask, X)}
     if is_dask_array(y):
         y = _as_rows(da, y, X, "y")
         pending["classes"] = reduce_blocks(
@@ -241,7 +235,8 @@ def prepare_dask_fit(estimator, X, y, sample_weight):
             combine=_combine_weight_checks,
         )
     (done,) = dask.compute(pending)
-    if not done["finite"]:
+    col_hi, col_lo = done["moments"][:2]
+    if not (np.all(np.isfinite(col_hi)) and np.all(np.isfinite(col_lo))):
         raise ValueError(
             "Input X contains NaN or infinity. Impute or drop those values "
             "(e.g. dask_ml.impute.SimpleImputer) before fit."
@@ -261,7 +256,7 @@ def prepare_dask_fit(estimator, X, y, sample_weight):
         classes = done["classes"]
         check_classification_targets(classes)
         y_idx = y.map_blocks(_encode_block, classes, dtype=np.intp)
-    return X, y_idx, classes, user_weight
+    return X, y_idx, classes, user_weight, done["moments"]
 
 
 def _fit_weights(da, dask, class_weight, user_weight, y_idx, classes, dtype):
@@ -374,10 +369,18 @@ def fit_dask(estimator, X, y, sample_weight=None):
 
 
 def _fit(estimator, X, y, sample_weight):
-    da, dask = import_dask_array(), _dask()
-    X, y_idx, classes, user_weight = prepare_dask_fit(
+    X, y_idx, classes, user_weight, moments = prepare_dask_fit(
         estimator, X, y, sample_weight
     )
+    remember_moments(X, moments)
+    try:
+        return _train(estimator, X, y, y_idx, classes, user_weight)
+    finally:
+        forget_moments(X)
+
+
+def _train(estimator, X, y, y_idx, classes, user_weight):
+    da, dask = import_dask_array(), _dask()
     if classes.shape[0] < 2:
         raise ValueError(
             "This solver needs samples of at least 2 classes in the data, but "

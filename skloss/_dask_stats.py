@@ -91,6 +91,38 @@ def _block_scaled_sums(X, y, sw, factors, centre, squares=False):
     return Xp.sum(axis=0) if sw is None else sw @ Xp
 
 
+# Unweighted column moments of dask arrays, by the array's name (a dask
+# array's name identifies its content). The fit's input check computes them
+# in the same reduction as its other checks (finiteness is read off their
+# maxima and minima), and the statistics of that array, unweighted, take
+# them from here: one pass over X and one round trip fewer a fit.
+_KNOWN_MOMENTS = {}
+
+
+def unweighted_moments(dask, X):
+    """The delayed unweighted column moments of the dask array ``X``.
+
+    ``(maxima, minima, sums, sums of squares)`` of its columns, as
+    :class:`DaskStatistics` computes them without weights; NaN or infinite
+    maxima or minima exactly when ``X`` holds a NaN or an infinity.
+    """
+    from ._dask import reduce_blocks, row_blocks
+
+    return reduce_blocks(dask, _block_moments,
+                         [(b, None, None) for b in row_blocks(X)],
+                         combine=_combine_moments)
+
+
+def remember_moments(X, moments):
+    """Keep the unweighted ``moments`` of ``X`` for its statistics."""
+    _KNOWN_MOMENTS[X.name] = moments
+
+
+def forget_moments(X):
+    """Drop what :func:`remember_moments` kept for ``X`` (at a fit's end)."""
+    _KNOWN_MOMENTS.pop(X.name, None)
+
+
 class DaskStatistics:
     """:class:`skloss._scaling.DataStatistics` of a dask array, by reductions.
 
@@ -115,7 +147,8 @@ class DaskStatistics:
 
     def _column_moments(self):
         if self._moments is None:
-            self._moments = self.route._reduce(
+            known = _KNOWN_MOMENTS.get(self.X.name) if self.sw is None else None
+            self._moments = known if known is not None else self.route._reduce(
                 _block_moments, combine=_combine_moments
             )
         return self._moments

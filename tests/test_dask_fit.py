@@ -606,6 +606,34 @@ def test_aligned_leaves_aligned_blocks_alone():
     assert fixed.data.flags.aligned and (fixed != csr).nnz == 0
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_input_check_gives_the_unweighted_statistics(client, monkeypatch,
+                                                         weighted):
+    """Finiteness is read off the column moments, which an unweighted fit's
+    statistics then reuse: X is read once for both. Weighted statistics
+    take their own reduction; nothing is kept after the fit."""
+    from skloss._dask import DaskRoute
+
+    X, y = _data(2)
+    sw = np.random.default_rng(3).uniform(0.5, 2.0, X.shape[0]) if weighted else None
+    reduced = []
+    real = DaskRoute._reduce
+
+    def recording(self, block, *args, **kwargs):
+        reduced.append(block.__name__)
+        return real(self, block, *args, **kwargs)
+
+    monkeypatch.setattr(DaskRoute, "_reduce", recording)
+    got, ref = _fit_both(X, y, sample_weight=sw)
+    _assert_same(got, ref)
+    assert ("_block_moments" in reduced) == weighted
+    assert _dask_stats._KNOWN_MOMENTS == {}
+    dX = da.from_array(X, chunks=60)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        GDLogisticClassifier().fit(dX, np.zeros(X.shape[0]))
+    assert _dask_stats._KNOWN_MOMENTS == {}
+
+
 def test_fit_without_dask_names_the_extra(request):
     X, y = _data(2)
     dX = da.from_array(X, chunks=50)
