@@ -10,7 +10,7 @@ the power-of-two rescaling of features of extreme magnitude, with only
 import numpy as np
 import scipy.sparse as sp
 
-from ._dask import DaskRoute, _max_parts, import_dask_array
+from ._dask import DaskRoute, _max_parts, import_dask_array, reduce_blocks, row_blocks
 from ._scaling import (
     ORDINARY_MAGNITUDE,
     magnitude_exponents,
@@ -106,8 +106,6 @@ def unweighted_moments(dask, X):
     :class:`DaskStatistics` computes them without weights; NaN or infinite
     maxima or minima exactly when ``X`` holds a NaN or an infinity.
     """
-    from ._dask import reduce_blocks, row_blocks
-
     return reduce_blocks(dask, _block_moments,
                          [(b, None, None) for b in row_blocks(X)],
                          combine=_combine_moments)
