@@ -5,6 +5,7 @@ tests start and stop themselves."""
 
 import numpy as np
 import pytest
+from misaligned_arrays import misaligned_copy
 from sklearn.utils.fixes import parse_version
 
 from skloss import GDLogisticClassifier, _dask
@@ -59,14 +60,8 @@ def test_prediction_aligns_misaligned_blocks(monkeypatch):
     X, y = _data(3)
     clf = GDLogisticClassifier(max_iter=10).fit(X, y)
 
-    def misaligned(block):
-        buffer = np.empty(block.nbytes + 1, dtype=np.uint8)
-        out = np.frombuffer(buffer.data, dtype=block.dtype, count=block.size,
-                            offset=1).reshape(block.shape)
-        out[...] = block
-        return out
-
-    dX = da.from_array(X, chunks=(50, 4)).map_blocks(misaligned, dtype=X.dtype)
+    dX = da.from_array(X, chunks=(50, 4)).map_blocks(misaligned_copy,
+                                                     dtype=X.dtype)
     seen = []
     real = GDLogisticClassifier.predict_proba
 

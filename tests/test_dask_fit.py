@@ -8,6 +8,7 @@ and stop themselves (threads for speed, plus one test on worker processes).
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from misaligned_arrays import misaligned_copy
 from user_losses.mylosses import SmoothHinge
 
 from skloss import GDLogisticClassifier, _dask_stats
@@ -30,6 +31,14 @@ def client():
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
     ) as cluster, distributed.Client(cluster) as c:
         yield c
+
+
+@pytest.fixture
+def warm_start_from_160_rows(monkeypatch):
+    """gd's warm start of "auto" enabled on small data (as in NumPy tests)."""
+    from skloss.optim import GradientDescent
+
+    monkeypatch.setattr(GradientDescent, "_WARM_MIN_ROWS", 10)
 
 
 def _data(n_classes, n=230, d=4, seed=0, dtype=np.float64):
@@ -183,15 +192,14 @@ def _largest_array(obj):
     # coefficient): its two subsamples of every 16th row may come.
     (dict(solver="gd", learning_rate="auto"), 3400),
 ])
-def test_X_is_never_computed_to_the_client(client, monkeypatch, params, n, persist):
+def test_X_is_never_computed_to_the_client(client, monkeypatch,
+                                           warm_start_from_160_rows, params, n,
+                                           persist):
     """Only small results arrive: no dask array is computed or converted.
 
     Persisted X takes the futures path (tasks submitted on the blocks'
     futures), other X the task-graph path: both are watched.
     """
-    from skloss.optim import GradientDescent
-
-    monkeypatch.setattr(GradientDescent, "_WARM_MIN_ROWS", 10)
     X, y = _data(3, n=n, d=6)
     dX = da.from_array(X, chunks=(n // 8, 6))
     dy = da.from_array(y, chunks=50)
@@ -497,14 +505,6 @@ def test_no_warm_start_views_of_sparse_or_too_large_dask_data(client, monkeypatc
     assert None not in dense.strided_views(16, (0, 8))
 
 
-@pytest.fixture
-def warm_start_from_160_rows(monkeypatch):
-    """gd's warm start of "auto" enabled on small data (as in NumPy tests)."""
-    from skloss.optim import GradientDescent
-
-    monkeypatch.setattr(GradientDescent, "_WARM_MIN_ROWS", 10)
-
-
 @pytest.mark.parametrize("n_classes, multi_class", [(2, "ovr"), (3, "multinomial")])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_warm_start_same_steps_as_numpy(client, warm_start_from_160_rows,
@@ -549,16 +549,6 @@ def _recording_loss_gradient(X, *args):
     return _REAL_LOSS_GRADIENT(X, *args)
 
 
-def _misaligned(block):
-    """A copy of ``block`` one byte into its buffer, as a worker may hold a
-    block it received from another (a view of the message's buffer)."""
-    buffer = np.empty(block.nbytes + 1, dtype=np.uint8)
-    out = np.frombuffer(buffer.data, dtype=block.dtype, count=block.size,
-                        offset=1).reshape(block.shape)
-    out[...] = block
-    return out
-
-
 @pytest.mark.parametrize("persist", [False, True])
 @pytest.mark.parametrize("sparse", [False, True])
 def test_misaligned_blocks_are_aligned_on_the_workers(client, monkeypatch, sparse,
@@ -572,9 +562,9 @@ def test_misaligned_blocks_are_aligned_on_the_workers(client, monkeypatch, spars
 
     def misaligned(block):
         if not sparse:
-            return _misaligned(block)
+            return misaligned_copy(block)
         csr = sp.csr_matrix(block)
-        csr.data = _misaligned(csr.data)
+        csr.data = misaligned_copy(csr.data)
         return csr
 
     meta = sp.csr_matrix((0, 4)) if sparse else None
@@ -583,8 +573,8 @@ def test_misaligned_blocks_are_aligned_on_the_workers(client, monkeypatch, spars
     dy = da.from_array(y, chunks=60)
     if persist:
         dX, dy = client.persist([dX, dy])
-    assert not misaligned(X[:2]).data.flags.aligned if sparse else not (
-        misaligned(X[:2]).flags.aligned)
+    part = misaligned(X[:2])
+    assert not (part.data if sparse else part).flags.aligned
     _ALIGNED_SEEN.clear()
     monkeypatch.setattr(_dask, "_block_loss_gradient", _recording_loss_gradient)
     got = GDLogisticClassifier(max_iter=20, alpha=1e-3).fit(dX, dy)
@@ -601,7 +591,7 @@ def test_aligned_leaves_aligned_blocks_alone():
     assert aligned(X) is X
     csr = sp.csr_matrix(X)
     assert aligned(csr) is csr
-    csr.data = _misaligned(csr.data)
+    csr.data = misaligned_copy(csr.data)
     fixed = aligned(csr)
     assert fixed.data.flags.aligned and (fixed != csr).nnz == 0
 
