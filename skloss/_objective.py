@@ -467,13 +467,6 @@ class LinearObjective(RowViewsMixin, TransformedViewsMixin):
         weights = self.sw if self.sw is not None else self._scale
         return newton_direction(self, theta, weights, gradient)
 
-    def continuous_curvature(self):
-        """Whether :meth:`newton_direction` applies to a loss whose second
-        derivative is continuous (it declares ``continuous_hessian``), so
-        that its Newton steps are good farther from the optimum."""
-        return (bool(getattr(self.loss, "continuous_hessian", False))
-                and self._newton_applies())
-
     def inverse_hessian(self, theta):
         """The inverse Hessian of the cost at ``theta`` as an operator, or None.
 

@@ -141,11 +141,6 @@ class ClaimsHomogeneous(Hinge):
     positively_homogeneous = True
 
 
-class ClaimsContinuousHessian(SquaredHinge):
-    # Its second derivative jumps from 2 to 0 at the margin.
-    continuous_hessian = True
-
-
 class HalfHessian(SquaredHinge):
     def hessian(self, y, raw):
         return 0.5 * super().hessian(y, raw)
@@ -190,7 +185,6 @@ class GradientWrongShape(LogLoss):
      "finite differences of the gradient"),
     (SoftmaxHessianPerClass(), "hessian", r"\(n_samples, n_classes, n_classes\)"),
     (ClaimsHomogeneous(), "homogeneity", r"loss\(y, 0.5 raw\) differs"),
-    (ClaimsContinuousHessian(), "continuous_hessian", "hessian jumps by 2"),
     (Staircase(), "gradient", "not differentiable"),
 ], ids=lambda v: type(v).__name__ if isinstance(v, Loss) else None)
 def test_each_broken_property_is_named(loss, prop, message):

@@ -72,14 +72,6 @@ class Loss(BaseEstimator):
         such a loss as the perceptron algorithm (fixed steps in
         standardized coordinates, keeping the best epoch) instead of
         descending to zero. :func:`~skloss.check_loss` checks the claim.
-    continuous_hessian : bool
-        True when :meth:`hessian` is continuous in ``raw`` (log loss; not
-        the piecewise squared hinge or modified Huber, whose second
-        derivative jumps). ``learning_rate="auto"`` then starts its Newton
-        finish ten times farther from the optimum: a continuous second
-        derivative keeps the Newton model good there, while on a piecewise
-        one an early Newton step lands on the wrong pieces. Leave it False
-        when unsure: only the speed of the fit depends on it.
 
     Examples
     --------
@@ -103,7 +95,6 @@ class Loss(BaseEstimator):
     multinomial = None
     thread_safe = False
     positively_homogeneous = False
-    continuous_hessian = False
     # Hyperparameter constraints, checked by ``_validate_params`` when the
     # estimator starts to fit (scikit-learn's _param_validation format).
     _parameter_constraints: dict = {}

@@ -74,7 +74,6 @@ class LogLoss(SigmoidLink, Loss):
     is_convex = True
     has_proba = True
     thread_safe = True
-    continuous_hessian = True
 
     def __init__(self, label_smoothing=0.0, pos_weight=1.0):
         self.label_smoothing = label_smoothing

@@ -91,7 +91,7 @@ def _check_flags(loss):
     if not isinstance(loss, Loss):
         _fail(loss, "type", f"expected a subclass of skloss.Loss, got {loss!r}")
     for flag in ("multiclass", "is_convex", "has_proba",
-                 "positively_homogeneous", "continuous_hessian"):
+                 "positively_homogeneous"):
         if not isinstance(getattr(loss, flag), (bool, np.bool_)):
             _fail(loss, "flags", f"{flag} must be a bool, got "
                   f"{getattr(loss, flag)!r}")
@@ -381,22 +381,6 @@ def _check_homogeneity(loss, rng, n, k):
                       f"{err.max():.3g}", {"y": y[i], "raw": raw[i]})
 
 
-def _check_continuous_hessian(loss, rng, n, k):
-    # A jump shows as a step between neighbours of a fine grid of raw: on a
-    # continuous second derivative they differ by about the grid spacing.
-    if not (loss.continuous_hessian and has_hessian(loss)) or loss.multiclass:
-        return
-    raw = np.linspace(-20.0, 20.0, 40_001)
-    for target in (0.0, 1.0):
-        y = np.full_like(raw, target)
-        h = np.asarray(_call(loss, "continuous_hessian", "hessian", y, raw))
-        jump = np.abs(np.diff(h))
-        if jump.max() > 0.05 * np.abs(h).max() + 1e-12:
-            i = int(np.argmax(jump))
-            _fail(loss, "continuous_hessian", "continuous_hessian is True, but "
-                  f"hessian jumps by {jump[i]:.3g}", {"y": target, "raw": raw[i]})
-
-
 def _check_proba(loss, rng, n, k):
     if not loss.has_proba:
         return
@@ -446,8 +430,6 @@ def check_loss(loss, *, n_samples=64, n_classes=3, random_state=0):
       ``smoothness`` times as fast as ``raw``;
     * ``homogeneity`` (when ``positively_homogeneous``): ``loss(y, c raw)
       = c loss(y, raw)`` for ``c`` of 0.5 and 3;
-    * ``continuous_hessian`` (when True, binary losses with ``hessian``): no
-      jump of the second derivative on a fine grid of ``raw`` in [-20, 20];
     * ``proba`` (when ``has_proba``): probabilities in [0, 1], rows summing
       to one for multiclass losses.
 
@@ -503,6 +485,5 @@ def check_loss(loss, *, n_samples=64, n_classes=3, random_state=0):
     _check_convexity(loss, rng, n, k)
     _check_smoothness(loss, rng, n, k)
     _check_homogeneity(loss, rng, n, k)
-    _check_continuous_hessian(loss, rng, n, k)
     _check_proba(loss, rng, n, k)
     return loss

@@ -105,8 +105,7 @@ class GradientDescent(SmoothingContinuation, Solver):
     # the bound's curvature (bound_curvature), the warm start on every 16th
     # sample of large data (strided_views, n_samples).
     optional = ("preconditioned", "bound_curvature", "strided_views",
-                "n_samples", "newton_direction", "continuous_curvature",
-                "smoothed", "inverse_hessian")
+                "n_samples", "newton_direction", "smoothed", "inverse_hessian")
     State = GradientDescentState
 
     # Sufficient-decrease constant and memory of the non-monotone search.
@@ -114,14 +113,8 @@ class GradientDescent(SmoothingContinuation, Solver):
     # Relative change of the cost that may be rounding error (see _backtrack).
     _COST_ROUNDING = 1e-10
     _MEMORY = 10
-    # Largest gradient entry below which "auto" tries Newton epochs; ten
-    # times larger where the loss's second derivative is continuous
-    # (continuous_curvature: log loss), whose Newton model holds farther
-    # out (standardized breast cancer, one thread: 13 -> 9 epochs, 0.82x ->
-    # 0.76x lbfgs's time). On piecewise quadratic losses (squared hinge,
-    # modified Huber) steps taken that early land on the wrong pieces.
+    # Largest gradient entry below which "auto" tries Newton epochs.
     _NEWTON_FROM = 1e-3
-    _NEWTON_FROM_CONTINUOUS = 1e-2
     # Epochs of gradient steps before the first Newton step, per parameter
     # (ski rental: spend on epochs what one Newton step costs before buying
     # it). Its Hessian takes about (d + 1) / 2 epochs of multiply-adds at
@@ -330,12 +323,6 @@ class GradientDescent(SmoothingContinuation, Solver):
             smooth and not has_l1 and self.tol is not None
             and "newton_direction" in capabilities
         )
-        newton_threshold = (
-            self._NEWTON_FROM_CONTINUOUS
-            if newton_ok and "continuous_curvature" in capabilities
-            and objective.continuous_curvature()
-            else self._NEWTON_FROM
-        )
         # A kinked cost whose loss has smooth approximations: smoothing
         # continuation (_continuation), not for a handful of epochs.
         continuation = "smoothed" in capabilities and self._continues(objective)
@@ -350,8 +337,7 @@ class GradientDescent(SmoothingContinuation, Solver):
             ``record``: the state the search is written to after each step;
             ``smooth, safe``: whether ``objective`` is smooth, its safe step;
             ``newton_ok, newton_from``: whether to try Newton epochs on it,
-            from which gradient map (by default ``_NEWTON_FROM``, or
-            ``_NEWTON_FROM_CONTINUOUS``, or tol if larger)
+            from which gradient map (by default ``_NEWTON_FROM`` or tol)
             and after how many epochs (by default as many as one Newton step
             costs, ``_NEWTON_EPOCHS_PER_COEF`` per parameter); ``initial``:
             the initial inverse Hessian of the BFGS directions, if any.
@@ -383,7 +369,7 @@ class GradientDescent(SmoothingContinuation, Solver):
                 if smooth and not objective.penalty.has_l1 else None
             )
             if newton_from is None:
-                newton_from = max(newton_threshold, self.tol) if newton_ok else 0.0
+                newton_from = max(self._NEWTON_FROM, self.tol) if newton_ok else 0.0
             if newton_after is None:
                 newton_after = math.ceil(
                     self._NEWTON_EPOCHS_PER_COEF * theta.shape[0] * theta.shape[1]
